@@ -1,0 +1,22 @@
+"""heavytail-poc: numerical checks of heavy-tailed SGD theory.
+
+Verifies, on a laptop, the chain of results of Wan, Barsbey, Zaidi and
+Simsekli, "Implicit Compressibility of Overparametrized Neural Networks
+Trained with Heavy-Tailed SGD" (arXiv 2306.08125): noisy SGD is the Euler
+scheme of an interacting particle SDE, the particles propagate chaos at rate
+n^(-1/2), and the heavy-tailed limit makes the weights compressible.
+"""
+
+from ._validation import ParameterTypeError
+from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NOISE_KINDS",
+    "ParameterTypeError",
+    "__version__",
+    "sample_noise",
+    "sample_positive_stable",
+    "sample_stable",
+]
