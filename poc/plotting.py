@@ -1,0 +1,75 @@
+"""Shared figure style and the log-log rate panel used by the checks.
+
+Imported only by the checks (never by ``import poc``), so the core stays
+free of matplotlib.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are files; never needs a display
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+__all__ = ["new_figure", "rate_panel", "reference_line", "verdict_badge"]
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: float = 4.0, **kw):
+    """A figure in the toolkit's style (seaborn whitegrid, colour-blind palette)."""
+    sns.set_theme(style="whitegrid", context="notebook", palette="colorblind", font_scale=0.9)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+                             squeeze=False, **kw)
+    return fig, axes
+
+
+def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str, color,
+               marker: str = "o", level: float = 0.95, show_points: bool = True) -> None:
+    """Plot replicate means with a bootstrap band, the fitted power law and its slope.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes (log-log scale is set here)
+    x : (k,) abscissae; y_reps : (k, r) replicate values (or (k,))
+    slope, intercept, ci : the log-log fit ``log y = intercept + slope log x`` and its interval
+    label : legend label; the fitted slope and CI are appended
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y_reps, float)
+    y2 = y if y.ndim == 2 else y[:, None]
+    mean = y2.mean(axis=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if show_points:
+        if y2.shape[1] > 1:
+            # percentile band of the replicate mean: what the bootstrap resamples
+            rng = np.random.default_rng(0)
+            idx = rng.integers(0, y2.shape[1], size=(500, y2.shape[1]))
+            boot = y2[:, idx].mean(axis=2)
+            lo, hi = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)], axis=1)
+            ax.fill_between(x, lo, hi, color=color, alpha=0.18, linewidth=0)
+        ax.plot(x, mean, marker, color=color, markersize=4)
+    xx = np.geomspace(x.min(), x.max(), 50)
+    ax.plot(xx, np.exp(intercept) * xx**slope, "-", color=color, linewidth=1.4,
+            label=f"{label}: slope {slope:+.2f} [{ci[0]:+.2f}, {ci[1]:+.2f}]")
+
+
+def reference_line(ax, x, anchor_y: float, slope: float, label: str, **kw) -> None:
+    """A dashed power law ``anchor_y * (x / x[0])**slope`` for a theory exponent."""
+    x = np.asarray(x, float)
+    xx = np.geomspace(x.min(), x.max(), 50)
+    kw.setdefault("color", "0.35")
+    kw.setdefault("linestyle", "--")
+    kw.setdefault("linewidth", 1.0)
+    ax.plot(xx, anchor_y * (xx / x.min()) ** slope, label=label, **kw)
+
+
+def verdict_badge(ax, passed: bool, text: str | None = None) -> None:
+    """A PASS/FAIL tag in the corner of a panel, so the figure states its verdict."""
+    msg = ("PASS" if passed else "FAIL") + (f": {text}" if text else "")
+    ax.text(0.02, 0.02, msg, transform=ax.transAxes, fontsize=8, ha="left", va="bottom",
+            color="white", bbox={"boxstyle": "round,pad=0.3",
+                                 "facecolor": "#2a7d2e" if passed else "#b22222",
+                                 "edgecolor": "none"})
