@@ -56,6 +56,10 @@ def stable_cdf(alpha: float, beta: float = 0.0):
       use the stable tail ``P(X > x) ~ c_alpha (1 + beta) x^-alpha``,
       ``c_alpha = Gamma(alpha) sin(pi alpha / 2) / pi`` (Nolan 2020, Thm 1.2),
       whose relative error there is ``O(x^-alpha)``.
+
+    Accurate to ~1e-6 for alpha >= 0.5 (tests compare it with a Gil-Pelaez
+    inversion of the characteristic function); for smaller alpha the mass
+    beyond 1e3 is large and the tail formula's error is no longer negligible.
     """
     law = stats.levy_stable(alpha, beta)
     x_lo, x_hi = 0.01, 1e3
