@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "run_script"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("poc: interrupted", file=sys.stderr)
         return 130
+
+
+def run_script(check: str, argv: list[str] | None = None) -> int:
+    """Entry point of the scripts in ``validation/``: ``python validation/X.py [--full] [--out DIR]``.
+
+    Same options and exit codes as ``poc validate CHECK``.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    return main(["validate", check, *args])
 
 
 if __name__ == "__main__":
