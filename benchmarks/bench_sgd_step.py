@@ -1,0 +1,205 @@
+"""Time one noisy SGD step of the mean-field network: poc vs NumPy vs PyTorch.
+
+The step (DESIGN.md section 2, the paper's algorithm) for n hidden units
+theta_i in R^d on m data points, float64, "iid" alpha-stable noise:
+
+    H = X Theta^T                       (m x n, GEMM 1)
+    f_k = (1/n) sum_i tanh(H_ki),  r = f - y
+    G = (tanh'(H) * r)^T X / m          (n x d, GEMM 2)
+    Theta <- Theta - eta G + sigma eta^(1/alpha) xi
+
+Every implementation draws its own alpha-stable noise by Chambers-Mallows-Stuck
+(poc: poc.noise; NumPy and torch: the same formula in their array ops). The
+baselines are written as a competent user would (in-place where natural).
+All rows are measured in the same process after a warm-up; the table also
+prints the machine's float64 matmul rate (a square GEMM) and the time the two
+GEMMs of the step would take at that rate, the floor of any implementation.
+
+Thread contention: poc mixes OpenBLAS (GEMMs) and Numba (the fused
+elementwise pass, the noise) on the same cores. Idle OpenBLAS workers spin
+for ~0.1 s after each call and the GNU OpenMP workers of Numba spin too, so
+each library steals cycles from the other. ``--env both`` (default) runs the
+benchmark twice in subprocesses: with the current environment, and with
+OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 (both must be set
+before the libraries load), which stop the spinning.
+
+Usage:  python benchmarks/bench_sgd_step.py [--env current|tuned|both] [--steps 20]
+Torch is optional (not a runtime dependency): run with an interpreter that has
+it, e.g. /work/venv-bench/bin/python; without it the torch row is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+TUNED_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+M, D, N = 500, 64, 2000
+ALPHA, SIGMA, ETA = 1.5, 0.1, 0.05
+
+
+def best_time(fn, repeats: int, inner: int = 1) -> float:
+    """Best over ``repeats`` of the mean time of ``inner`` calls (after a warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / inner)
+    return best
+
+
+def run(steps: int, repeats: int) -> None:
+    import numba
+    import numpy as np
+
+    import poc
+    from poc.drifts import MeanFieldNetwork, _mfn_rows
+    from poc.noise import _noise
+    from poc.particles import _euler_update, _quiet_threads
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((M, D)) / np.sqrt(D)
+    y = np.tanh(X[:, 0])
+    theta0 = rng.standard_normal((N, D))
+    flops = 2 * (2.0 * M * N * D)  # the two GEMM-sized products
+
+    # machine float64 matmul rate (square GEMM, best of 3)
+    A, B = rng.standard_normal((1500, 1500)), rng.standard_normal((1500, 1500))
+    rate = 2 * 1500**3 / best_time(lambda: A @ B, 3)
+
+    # --- poc: simulate() per step, plus a breakdown of one step
+    net = MeanFieldNetwork(X, y, "tanh")
+    t_poc = best_time(lambda: poc.simulate(net, theta0, alpha=ALPHA, sigma=SIGMA, step=ETA,
+                                           n_steps=steps, seed=1, progress=False),
+                         repeats) / steps
+    ws = net._workspace(N, D)
+    H, f, wt, G = ws["H"], ws["f"], ws["wt"], np.empty((N, D))
+    f[:] = 0.0
+    th = theta0.copy()
+    bad = np.zeros((N + 63) // 64, dtype=np.bool_)
+    nrng = np.random.default_rng(2)
+    scale = ETA ** (1 / ALPHA)
+    incr = _noise(nrng, ALPHA, N, D, "iid", scale)
+    zeros = np.zeros((N, D))
+
+    def gemm1():
+        np.dot(X, th.T, out=H)
+
+    def gemm1_and_pass():  # the pass overwrites H, so H is rebuilt each time
+        np.dot(X, th.T, out=H)
+        _mfn_rows(H, net._Y, wt, 0, -1.0 / M, f, True)
+
+    t_gemm1 = best_time(gemm1, repeats, 10)
+    t_pass = best_time(gemm1_and_pass, repeats, 10) - t_gemm1
+    breakdown = {
+        "GEMM 1  H = X Theta^T": t_gemm1,
+        "fused activations + residuals (Numba)": t_pass,
+        "GEMM 2  G = P^T X": best_time(lambda: np.dot(H.T, X, out=G), repeats, 10),
+        "noise (poc.noise._noise)": best_time(
+            lambda: _noise(nrng, ALPHA, N, D, "iid", scale), repeats, 10),
+        "update + finiteness check (Numba)": best_time(
+            lambda: _euler_update(th, zeros, ETA, 0.0, incr, False, bad), repeats, 10),
+    }
+    numba_note = "one Numba thread beside BLAS" if not _quiet_threads() else "all Numba threads"
+
+    # --- plain NumPy
+    def cms_numpy(g, shape):
+        u = g.random(shape)
+        w = g.standard_exponential(shape)
+        v = np.pi * (u - 0.5)
+        return (np.sin(ALPHA * v) / np.cos(v) ** (1 / ALPHA)
+                * (np.cos((1 - ALPHA) * v) / w) ** ((1 - ALPHA) / ALPHA))
+
+    state = {"theta": theta0.copy()}
+    g_np = np.random.default_rng(3)
+
+    def numpy_step():
+        theta = state["theta"]
+        T = np.tanh(X @ theta.T)
+        r = T.mean(axis=1) - y
+        T *= T
+        np.subtract(1.0, T, out=T)
+        T *= r[:, None]
+        grad = T.T @ X
+        grad /= M
+        theta -= ETA * grad
+        theta += (SIGMA * scale) * cms_numpy(g_np, theta.shape)
+
+    t_numpy = best_time(lambda: [numpy_step() for _ in range(steps)], repeats) / steps
+
+    # --- PyTorch (optional)
+    t_torch, torch_note = None, ""
+    try:
+        import torch
+    except ImportError:
+        torch_note = "torch not installed in this interpreter: row skipped"
+    else:
+        torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        tstate = {"theta": torch.from_numpy(theta0.copy())}
+        g_t = torch.Generator().manual_seed(4)
+
+        def cms_torch(shape):
+            u = torch.rand(shape, generator=g_t, dtype=torch.float64)
+            w = torch.empty(shape, dtype=torch.float64).exponential_(generator=g_t)
+            v = torch.pi * (u - 0.5)
+            return (torch.sin(ALPHA * v) / torch.cos(v) ** (1 / ALPHA)
+                    * (torch.cos((1 - ALPHA) * v) / w) ** ((1 - ALPHA) / ALPHA))
+
+        def torch_step():
+            theta = tstate["theta"]
+            T = torch.tanh(Xt @ theta.T)
+            r = T.mean(dim=1) - yt
+            P = (1.0 - T * T).mul_(r[:, None])
+            grad = (P.T @ Xt).div_(M)
+            theta.sub_(grad, alpha=ETA)
+            theta.add_(cms_torch(theta.shape), alpha=SIGMA * scale)
+
+        with torch.no_grad():
+            t_torch = best_time(lambda: [torch_step() for _ in range(steps)], repeats) / steps
+
+    # --- report
+    floor = flops / rate
+    env = ", ".join(f"{k}={os.environ[k]}" for k in TUNED_ENV if k in os.environ) or "defaults"
+    print(f"\nnoisy SGD step, m = {M}, d = {D}, n = {N}, float64, iid noise, alpha = {ALPHA}")
+    print(f"environment: {env}; numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} "
+          f"threads, layer {numba.threading_layer()}); {torch_note}")
+    print(f"machine float64 matmul rate (1500^3 GEMM): {rate / 1e9:.1f} GFLOP/s; "
+          f"the step's two GEMMs ({flops / 1e6:.0f} MFLOP) at that rate: {floor * 1e3:.2f} ms")
+    print(f"{'implementation':<34}{'ms/step':>10}{'poc speed-up':>14}{'x GEMM floor':>14}")
+    rows = [("poc.simulate", t_poc), ("plain NumPy", t_numpy)]
+    if t_torch is not None:
+        rows.append(("PyTorch (CPU)", t_torch))
+    for name, t in rows:
+        print(f"{name:<34}{t * 1e3:>10.2f}{t / t_poc:>14.2f}{t / floor:>14.2f}")
+    print(f"poc step breakdown (each part timed alone, {numba.get_num_threads()} Numba threads; "
+          f"inside simulate: {numba_note}):")
+    for name, t in breakdown.items():
+        print(f"  {name:<40}{t * 1e3:>8.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", choices=["current", "tuned", "both"], default="both")
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed run")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs (best is kept)")
+    args = parser.parse_args()
+    if args.env == "current":
+        run(args.steps, args.repeats)
+        return
+    for env_kind in (["current", "tuned"] if args.env == "both" else ["tuned"]):
+        env = dict(os.environ)
+        if env_kind == "tuned":
+            env.update(TUNED_ENV)
+        cmd = [sys.executable, __file__, "--env", "current", "--steps", str(args.steps),
+               "--repeats", str(args.repeats)]
+        subprocess.run(cmd, env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""McKean-Vlasov references: reference paths, nonlinear copies and coupled runs."""
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+
+from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork
+from poc.limits import (
+    CoupledRun,
+    ReferenceCloud,
+    coupled_run,
+    nonlinear_copies,
+    reference_cloud,
+)
+from poc.particles import simulate
+
+
+@njit
+def feat(x, out):
+    out[0] = math.sin(x[0])
+    out[1] = math.cos(x[0])
+
+
+@njit
+def resp(x, u, out):
+    out[0] = -x[0] + 2.0 * u[0] * u[1]
+
+
+def _network(m=30, d=3, c=1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, d)) / math.sqrt(d)
+    y = np.sin(2 * X[:, 0]) if c == 1 else np.eye(c)[rng.integers(0, c, m)]
+    return MeanFieldNetwork(X, y, "tanh")
+
+
+KW = dict(alpha=1.6, sigma=0.2, step=0.05, n_steps=40)
+
+
+@pytest.mark.parametrize("make, d", [
+    (lambda: _network(), 3),
+    (lambda: _network(c=4), 3),
+    (lambda: LinearMeanField(1.0, 0.8), 2),
+    (lambda: FeatureDrift(feat, resp, 2), 1),
+])
+def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
+    """n = N, same x0 and seed: copies driven by the cloud's own path are the cloud."""
+    drift = make()
+    x0 = np.random.default_rng(1).standard_normal((257, d))
+    ref = reference_cloud(drift, x0, seed=3, **KW)
+    assert ref.features.shape == (KW["n_steps"] + 1, drift._n_features(d))
+    np.testing.assert_array_equal(nonlinear_copies(drift, x0, ref, seed=3).final,
+                                  ref.trajectory.final)
+    # the reference is an ordinary run, and its path is the cloud's mean features
+    np.testing.assert_array_equal(simulate(drift, x0, seed=3, **KW).final, ref.trajectory.final)
+    np.testing.assert_array_equal(ref.features[-1], drift.mean_features(ref.trajectory.final))
+    np.testing.assert_array_equal(ref.features[0], drift.mean_features(x0))
+
+
+def test_coupled_run_is_simulate_plus_copies():
+    net = _network()
+    ref = reference_cloud(net, np.random.default_rng(2).standard_normal((1024, 3)), seed=0, **KW)
+    x0 = np.random.default_rng(3).standard_normal((100, 3))
+    run = coupled_run(net, x0, ref, seed=9, record_every=10)
+    assert isinstance(run, CoupledRun)
+    np.testing.assert_array_equal(run.system.final, simulate(net, x0, seed=9, **KW).final)
+    np.testing.assert_array_equal(run.copies.final, nonlinear_copies(net, x0, ref, seed=9).final)
+    errs = run.coupling_errors()
+    assert errs.shape == (5,) and errs[0] == 0.0
+    want = np.mean(np.linalg.norm(run.system.final - run.copies.final, axis=1))
+    assert run.coupling_error() == pytest.approx(want, rel=1e-15)
+    assert errs[-1] == pytest.approx(want, rel=1e-15)
+    assert 0.0 < want < 1.0
+
+
+def test_linear_model_coupling_difference_is_deterministic():
+    """Identity: x_i - xbar_i = D_k for all i, D_{k+1} = (1 - a h) D_k + c h (mean_k - u_k).
+
+    The noise cancels in the difference, so it is common to all particles and
+    follows the recursion driven by the gap between the system's empirical
+    mean and the reference path.
+    """
+    a, c = 1.0, 0.8
+    lin = LinearMeanField(a, c)
+    ref = reference_cloud(lin, np.ones(4096), seed=0, **KW)
+    x0 = np.random.default_rng(5).standard_normal(64) + 1.0
+    run = coupled_run(lin, x0, ref, seed=1, record_every=1)
+    diff = (run.system.states - run.copies.states)[:, :, 0]  # (k, i)
+    np.testing.assert_allclose(diff, diff[:, :1] * np.ones((1, 64)), atol=1e-12)
+    h, D = KW["step"], 0.0
+    for k in range(KW["n_steps"]):
+        D = (1 - a * h) * D + c * h * (run.system.features[k, 0] - ref.features[k, 0])
+        assert diff[k + 1, 0] == pytest.approx(D, abs=1e-12)
+
+
+def test_noiseless_linear_reference_path_is_the_exact_euler_mean():
+    a, c, h = 1.0, 0.8, 0.05
+    x0 = np.random.default_rng(6).standard_normal(500)
+    ref = reference_cloud(LinearMeanField(a, c), x0, alpha=1.5, sigma=0.0, step=h, n_steps=40)
+    want = x0.mean() * (1 + h * (c - a)) ** np.arange(41)
+    np.testing.assert_allclose(ref.features[:, 0], want, rtol=1e-12)
+    np.testing.assert_allclose(ref.times, h * np.arange(41))
+
+
+def test_coupling_error_decreases_with_n():
+    net = _network(m=40, d=3)
+    kw = dict(alpha=1.7, sigma=0.3, step=0.1, n_steps=30)
+    ref = reference_cloud(net, np.random.default_rng(7).standard_normal((8192, 3)), seed=1, **kw)
+    mean_err = {}
+    for n in (32, 512):
+        errs = [coupled_run(net, np.random.default_rng(100 + r).standard_normal((n, 3)), ref,
+                            seed=200 + r).coupling_error() for r in range(6)]
+        mean_err[n] = np.mean(errs)
+    # theory: n^(-1/2), a ratio of 4; 2 leaves room for replicate noise and the
+    # reference cloud's own N^(-1/2) error (N = 8192)
+    assert mean_err[32] / mean_err[512] > 2.0
+
+
+def test_input_errors():
+    net = _network()
+    x0 = np.zeros((10, 3))
+    ref = reference_cloud(net, np.random.default_rng(0).standard_normal((64, 3)), seed=0, **KW)
+    with pytest.raises(TypeError, match=r"drift must be a FeatureDrift .* got DoubleWell"):
+        reference_cloud(DoubleWell(), x0, **KW)
+    with pytest.raises(TypeError, match="drift must be a FeatureDrift"):
+        nonlinear_copies(DoubleWell(), x0, ref)
+    with pytest.raises(TypeError, match="reference must be a ReferenceCloud"):
+        coupled_run(net, x0, ref.features)
+    with pytest.raises(ValueError, match=r"x0 has d = 2 .* reference cloud has d = 3"):
+        coupled_run(net, np.zeros((10, 2)), ref)
+    with pytest.raises(ValueError, match="n_features = 50 but the reference path has 30"):
+        nonlinear_copies(_network(m=50), x0, ref)
+    with pytest.raises(ValueError, match=r"step must be in \(0, inf\)"):
+        reference_cloud(net, x0, **{**KW, "step": 0})
+    with pytest.raises(ValueError, match="record_every"):
+        coupled_run(net, x0, ref, record_every=0)
+    with pytest.raises(ValueError, match="coupling_errors needs a run with record_every"):
+        coupled_run(net, x0, ref, seed=0).coupling_errors()
+    assert isinstance(ref, ReferenceCloud) and ref.n_particles == 64 and ref.dim == 3
