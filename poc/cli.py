@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:10s} {get_check(name).TITLE}")
             return 0
         return _validate(args)
-    except (ValueError, TypeError) as exc:
-        # Bad input is the user's to fix: one line, no traceback, exit code 2
+    except (ValueError, TypeError, ImportError) as exc:
+        # Bad input, or a missing optional extra (the digits data need scikit-learn),
+        # is the user's to fix: one line, no traceback, exit code 2
         # (POC_DEBUG=1 shows the traceback when the error is the toolkit's).
         if os.environ.get("POC_DEBUG"):
             raise

@@ -1,0 +1,141 @@
+"""The `pruning` check: its building blocks, that its verdicts can fail, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from poc.checks import pruning
+from poc.cli import main
+from poc.training import train
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A small 4-class classifier on Gaussian blobs, trained with heavy-tailed noise."""
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((4, 5)) * 2.0
+    labels = rng.integers(0, 4, 400)
+    X = np.hstack([centres[labels] + 0.7 * rng.standard_normal((400, 5)), np.ones((400, 1))])
+    res = train(X[:300], labels[:300], 40, alpha=1.5, sigma=0.05, step=1.0, n_steps=150,
+                batch_size=32, seed=0, progress=False)
+    return res, X[300:], labels[300:]
+
+
+def _accuracy_by_hand(res, X, y, keep_idx):
+    """Accuracy with only the rows keep_idx kept (the selection is what is tested: the
+    forward pass is the network's, since argmax ties of a few +-1 units are common)."""
+    W = np.zeros_like(res.weights)
+    W[keep_idx] = res.weights[keep_idx]
+    return res.accuracy(X, y, W)
+
+
+def test_pruning_curve_zeroes_the_smallest_norms(trained):
+    res, X, y = trained
+    fractions = np.array([0.0, 0.25, 0.5, 0.9])
+    curve = pruning.pruning_curve(res, X, y, fractions)
+    order = np.argsort(-np.linalg.norm(res.weights, axis=1))  # largest first
+    n = res.weights.shape[0]
+    expected = [_accuracy_by_hand(res, X, y, order[: n - round(float(f) * n)]) for f in fractions]
+    np.testing.assert_array_equal(curve, expected)
+    assert curve[0] == res.accuracy(X, y)
+
+
+def test_rule_pruning_matches_the_rule_by_hand(trained):
+    res, X, y = trained
+    frac, acc = pruning.rule_pruning(res, X, y, 0.1)
+    sq = np.sort(np.linalg.norm(res.weights, axis=1) ** 2)
+    j = int(np.sum(np.cumsum(sq) <= 0.1 * sq.sum()))  # removable prefix of smallest norms
+    n = res.weights.shape[0]
+    assert frac == j / n
+    order = np.argsort(-np.linalg.norm(res.weights, axis=1))
+    assert acc == _accuracy_by_hand(res, X, y, order[: n - j])
+
+
+@pytest.mark.parametrize(
+    ("curve", "level", "expected"),
+    [
+        ([0.95, 0.95, 0.94, 0.90, 0.80], 0.93, 0.10),  # first drop below 0.93 at f = 0.15
+        ([0.95, 0.92, 0.96, 0.96, 0.96], 0.93, 0.0),  # a dip counts: the first crossing rules
+        ([0.92, 0.96, 0.96, 0.96, 0.96], 0.93, 0.0),  # below the level before any pruning
+        ([0.95, 0.95, 0.95, 0.95, 0.95], 0.93, 0.20),  # never below: the whole grid
+    ],
+)
+def test_kept_fraction(curve, level, expected):
+    grid = np.array([0.0, 0.05, 0.10, 0.15, 0.20])
+    assert pruning.kept_fraction(np.array(curve), level, grid) == expected
+
+
+def _measurements(kept_noisy, rule_noisy, *, acc_noisy=0.95, rule_control=(0.2, 0.2, 0.2)):
+    acc0 = {None: np.array([0.95, 0.95, 0.95]), 1.5: np.full(3, acc_noisy),
+            1.75: np.full(3, acc_noisy), 2.0: np.full(3, 0.95)}
+    rule = {None: np.array([0.25, 0.25, 0.25]), 1.5: np.array(rule_noisy),
+            1.75: np.array(rule_noisy), 2.0: np.array(rule_control)}
+    kept = {None: np.array([0.5, 0.55, 0.5]), 1.5: np.array(kept_noisy),
+            1.75: np.array(kept_noisy), 2.0: np.array([0.5, 0.5, 0.5])}
+    return acc0, rule, kept
+
+
+def _by_name(cases):
+    return {c.name: c.passed for c in cases}
+
+
+def test_verdicts_pass_when_noise_helps():
+    cases = pruning.verdicts(*_measurements([0.7, 0.75, 0.7], [0.6, 0.5, 0.9]))
+    assert all(c.passed for c in cases), [c.detail for c in cases if not c.passed]
+
+
+def test_verdicts_fail_when_noise_makes_pruning_worse():
+    cases = _by_name(pruning.verdicts(*_measurements([0.3, 0.4, 0.35], [0.6, 0.5, 0.9])))
+    assert not cases["alpha = 1.5: more prunable at equal accuracy"]
+    assert cases["alpha = 1.5: pruning-rule fraction above plain SGD in every seed"]
+
+
+def test_verdicts_fail_on_an_inconsistent_gain():
+    # mean gain of one grid step driven by one seed: the paired t bound is below 0
+    cases = _by_name(pruning.verdicts(*_measurements([0.45, 0.5, 0.8], [0.6, 0.5, 0.9])))
+    assert not cases["alpha = 1.75: more prunable at equal accuracy"]
+
+
+def test_verdicts_fail_on_a_single_seed_without_rule_gain():
+    cases = _by_name(pruning.verdicts(*_measurements([0.7, 0.75, 0.7], [0.6, 0.2, 0.9])))
+    assert not cases["alpha = 1.5: pruning-rule fraction above plain SGD in every seed"]
+
+
+def test_verdicts_fail_on_unequal_accuracy_and_on_the_control():
+    cases = _by_name(pruning.verdicts(*_measurements([0.7, 0.75, 0.7], [0.6, 0.5, 0.9],
+                                                     acc_noisy=0.90, rule_control=(0.5,) * 3)))
+    assert not cases["alpha = 1.5: equal accuracy"]
+    assert not cases["control, Gaussian noise (alpha = 2): rule fraction not above plain SGD"]
+    acc0, rule, kept = _measurements([0.7, 0.75, 0.7], [0.6, 0.5, 0.9])
+    acc0[None] = np.array([0.5, 0.6, 0.55])
+    assert not _by_name(pruning.verdicts(acc0, rule, kept))["plain SGD learns the digits"]
+
+
+def test_missing_digits_extra_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
+    assert main(["validate", "pruning", "--out", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "heavytail-poc[digits]" in err and err.startswith("poc: error:")
+
+
+@pytest.mark.slow
+def test_quick_check_end_to_end(tmp_path):
+    pytest.importorskip("sklearn")
+    from poc.checks import Context, run_check
+
+    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
+    result = run_check(pruning, ctx)
+    data = json.loads((tmp_path / "pruning.json").read_text())
+    assert data["check"] == "pruning" and data["figures"] == ["pruning.png"]
+    assert (tmp_path / "pruning.png").stat().st_size > 20_000
+    assert len(data["cases"]) == 9 and data["passed"] == result["passed"]
+    configs = data["cases"][0]["values"]["configs"]
+    assert set(configs) == {"plain SGD", "alpha = 1.5", "alpha = 1.75",
+                            "Gaussian noise (alpha = 2)"}
+    # plain SGD on the digits must reach the accuracy the check relies on
+    assert np.mean(configs["plain SGD"]["test_accuracy"]) >= pruning.ACC_MIN
