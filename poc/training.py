@@ -31,13 +31,13 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._threads import serial_blas
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -58,12 +58,6 @@ from .particles import (
 )
 
 __all__ = ["TrainResult", "train"]
-
-# Below this many multiply-adds per BLAS product of a step (batch * n * d), the
-# products run on one BLAS thread: at these sizes a second thread only adds
-# wake-up latency, and on a busy 2-core machine spinning OpenBLAS workers made
-# a digits step (64 x 256 x 65) about 7x slower.
-_BLAS_SERIAL_WORK = 10_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,21 +215,6 @@ def _squared_loss(f: np.ndarray, Y: np.ndarray) -> float:
     with np.errstate(over="ignore"):  # an overflowing loss is reported as inf
         r = f - Y
         return 0.5 * float(np.einsum("kc,kc->", r, r)) / Y.shape[0]
-
-
-@contextlib.contextmanager
-def _serial_blas(work: float):
-    """One BLAS thread for small products, if threadpoolctl is available."""
-    if work >= _BLAS_SERIAL_WORK:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional (comes with scikit-learn); only a speed matter
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 # ---------------------------------------------------------------------------
@@ -445,7 +424,7 @@ def train(
     bar = _progress_bar(progress, n_steps, "train")
     work = (m if batch_size is None else batch_size) * n_hidden * d
     try:
-        with _serial_blas(work):
+        with serial_blas(work):
             measure(0)
             for r in range(1, record.size):
                 start, stop = int(record[r - 1]), int(record[r])

@@ -71,7 +71,7 @@ about 43 s of CPU (45-65 s wall on 2 cores shared with other jobs, plus about
 15 s of Numba compilation on a first run); full 9 widths x 24 replicates
 (1512 trainings), about 4 minutes of CPU (6-8 minutes wall on a shared
 machine). The small per-step BLAS products run on one BLAS thread (through
-threadpoolctl when it is installed): on a shared 2-core machine, waking the
+threadpoolctl, see poc._threads): on a shared 2-core machine, waking the
 second OpenBLAS thread made the steps up to 10x slower. Results do not depend
 on it.
 
@@ -84,12 +84,12 @@ Hill (1975), Ann. Statist. 3(5); Mohammadi, Mohammadpour, Ogata (2015), Metrika 
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._threads import serial_blas
 from ..compress import best_k_error, block_sum_tail_index, hill, prunable_fraction
 from ..data import teacher_student
 from ..drifts import MeanFieldNetwork
@@ -241,23 +241,6 @@ def tail_estimates(norms: np.ndarray, rng: np.random.Generator) -> tuple[float, 
     return h, b
 
 
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Limit BLAS to one thread (if threadpoolctl is available).
-
-    A training step multiplies a (32 x 8) batch by (8 x n) weights: too small
-    for two BLAS threads, whose wake-ups made steps up to 10x slower on a
-    shared 2-core machine. Numerical results are the same either way.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 @dataclass
 class Results:
     """Everything measured for one condition."""
@@ -279,7 +262,7 @@ def experiment(ctx: Context, s: Settings, conds: list[Condition]) -> tuple[dict,
            for c in conds}
     init_loss = net.loss(s.init_scale * ctx.rng(5).standard_normal((int(ns[-1]), s.d)))
     total = len(conds) * k * r
-    with _one_blas_thread(), ctx.bar(total=total, desc="compress") as bar:
+    with serial_blas(), ctx.bar(total=total, desc="compress") as bar:
         for c in conds:
             out = res[c.key]
             for i, (n, lg) in enumerate(zip(ns, s.log2_n, strict=True)):
