@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import numba
 import numpy as np
+from _timing import best_time
 from numba import njit
 
 import poc
@@ -54,16 +54,6 @@ def numpy_tanh(x, chunk=250):
     for s in range(0, x.shape[0], chunk):
         out[s:s + chunk] += np.tanh(x[None, :, :] - x[s:s + chunk, None, :]).mean(axis=1)
     return out
-
-
-def best_time(fn, repeats: int) -> float:
-    fn()  # warm-up (and compilation)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

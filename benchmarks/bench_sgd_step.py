@@ -34,28 +34,16 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 
 TUNED_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
 M, D, N = 500, 64, 2000
 ALPHA, SIGMA, ETA = 1.5, 0.1, 0.05
 
 
-def best_time(fn, repeats: int, inner: int = 1) -> float:
-    """Best over ``repeats`` of the mean time of ``inner`` calls (after a warm-up)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / inner)
-    return best
-
-
 def run(steps: int, repeats: int) -> None:
     import numba
     import numpy as np
+    from _timing import best_time
 
     import poc
     from poc.drifts import MeanFieldNetwork, _mfn_rows

@@ -16,25 +16,14 @@ Timings are the best of ``--repeat`` runs (wall clock). Usage::
 from __future__ import annotations
 
 import argparse
-import time
 
 import numba
 import numpy as np
 import ot
+from _timing import best_time_and_value
 from scipy import stats
 
 import poc
-
-
-def best_time(fn, repeat: int) -> tuple[float, float]:
-    """(best wall time in s, value) over `repeat` calls."""
-    best = np.inf
-    val = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        val = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, val
 
 
 def main() -> None:
@@ -56,10 +45,12 @@ def main() -> None:
     # warm-up: JIT (cached) and library set-up, on small inputs
     poc.sliced_wasserstein(x[:100], y[:100], projections=th)
     ot.sliced_wasserstein_distance(x[:100], y[:100], projections=th.T, p=1)
-    t_poc, v_poc = best_time(lambda: poc.sliced_wasserstein(x, y, projections=th), args.repeat)
-    t_pot, v_pot = best_time(
-        lambda: ot.sliced_wasserstein_distance(x, y, projections=th.T, p=1), max(1, args.repeat - 1)
-    )
+    # (the warm-up above was on small inputs, so no full-size warm-up call)
+    t_poc, v_poc = best_time_and_value(lambda: poc.sliced_wasserstein(x, y, projections=th),
+                                       repeat=args.repeat, warmup=0)
+    t_pot, v_pot = best_time_and_value(
+        lambda: ot.sliced_wasserstein_distance(x, y, projections=th.T, p=1),
+        repeat=max(1, args.repeat - 1), warmup=0)
     rows.append((f"sliced W1 n={args.n} d={args.d} L={args.projections}", "POT", t_poc, t_pot,
                  v_poc, v_pot))
 
@@ -67,8 +58,8 @@ def main() -> None:
     b = rng.standard_t(3, 700_000)
     poc.wasserstein(a[:100], b[:70])
     stats.wasserstein_distance(a[:100], b[:70])
-    t1, w1 = best_time(lambda: poc.wasserstein(a, b), args.repeat)
-    t2, w2 = best_time(lambda: stats.wasserstein_distance(a, b), args.repeat)
+    t1, w1 = best_time_and_value(lambda: poc.wasserstein(a, b), repeat=args.repeat)
+    t2, w2 = best_time_and_value(lambda: stats.wasserstein_distance(a, b), repeat=args.repeat)
     rows.append(("exact 1-D W1 n=1e6 m=7e5", "SciPy", t1, t2, w1, w2))
 
     print(f"numba threads: {numba.get_num_threads()}, POT {ot.__version__}, numpy {np.__version__}")
