@@ -10,6 +10,9 @@ from typing import Any
 
 __all__ = ["atomic_write_json", "atomic_write_text", "load_results", "write_report"]
 
+# mkstemp creates files readable by their owner only; results are for everyone.
+_FILE_MODE = 0o644
+
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename.
@@ -25,6 +28,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -46,6 +50,7 @@ def atomic_save_figure(fig, path: str | os.PathLike, **kwargs) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, **kwargs)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -27,6 +27,7 @@ def test_validate_noise_end_to_end(tmp_path):
     report = (out / "REPORT.md").read_text()
     assert "| [noise](#noise) | PASS |" in report and "![noise](noise.png)" in report
     assert not list(out.glob("*.tmp"))  # atomic writes leave no temporaries
+    assert (out / "noise.json").stat().st_mode & 0o044 == 0o044  # readable by all, like any file
     assert "noise" in res.stdout and "PASS" in res.stdout
 
 
