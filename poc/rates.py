@@ -35,7 +35,7 @@ from ._validation import as_generator, check_array, check_choice, check_int, che
 
 __all__ = ["RELATIONS", "RateFit", "Verdict", "fit_rate", "judge"]
 
-RELATIONS = ("equal", "at_most", "at_least", "negative")
+RELATIONS = ("equal", "at_most", "at_least", "not_above", "negative")
 
 # Bootstrap draws are generated in blocks of at most this many indices (memory bound).
 _BOOT_BLOCK = 1 << 22
@@ -270,12 +270,15 @@ def judge(fit: RateFit, expected: float, *, tolerance: float, relation: str = "e
     tolerance : float
         Allowed discrepancy, ``>= 0`` (model error, pre-asymptotic effects);
         unused for ``relation="negative"``.
-    relation : {"equal", "at_most", "at_least", "negative"}, optional
+    relation : {"equal", "at_most", "at_least", "not_above", "negative"}, optional
         ``"equal"``: the interval widened by ``tolerance`` on each side
         contains ``expected``. ``"at_most"``: ``ci[1] <= expected +
         tolerance`` (decays at least as fast as a proven bound).
-        ``"at_least"``: ``ci[0] >= expected - tolerance``. ``"negative"``:
-        ``ci[1] < 0`` (the quantity decreases).
+        ``"at_least"``: ``ci[0] >= expected - tolerance``. ``"not_above"``:
+        ``ci[0] <= expected + tolerance``, i.e. the interval contains
+        ``expected`` or lies below it (the data do not show a rate slower
+        than a proven one). ``"negative"``: ``ci[1] < 0`` (the quantity
+        decreases).
 
     Returns
     -------
@@ -319,6 +322,14 @@ def judge(fit: RateFit, expected: float, *, tolerance: float, relation: str = "e
             text = f"{head} exceeds the lower bound {exp_s}: the order is better than proven"
         else:
             text = f"{head} meets the lower bound {exp_s} {tol}"
+    elif relation == "not_above":
+        passed = lo <= expected + tolerance
+        if not passed:
+            text = f"{head} lies above {exp_s} {tol}: convergence is slower than {exp_s}"
+        elif hi < expected - tolerance:
+            text = f"{head} lies below {exp_s}: convergence is faster than {exp_s}"
+        else:
+            text = f"{head} is consistent with {exp_s} {tol}"
     else:
         passed = hi < 0.0
         text = (f"{head} is negative: the quantity decreases" if passed

@@ -213,7 +213,7 @@ def test_judge_on_a_real_fit():
 
 def test_judge_validation():
     fit = _fit(-0.5, -0.6, -0.4)
-    assert set(RELATIONS) == {"equal", "at_most", "at_least", "negative"}
+    assert set(RELATIONS) == {"equal", "at_most", "at_least", "not_above", "negative"}
     with pytest.raises(ValueError, match="relation must be one of"):
         judge(fit, -0.5, tolerance=0.1, relation="less")
     with pytest.raises(ValueError, match=r"tolerance must be in \[0, inf\)"):

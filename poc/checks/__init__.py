@@ -17,6 +17,10 @@ __all__ = ["CHECKS", "MODES", "Case", "Context", "get_check", "run_check"]
 # Order is the order of the report: the chain of the paper, foundation first.
 CHECKS: dict[str, str] = {
     "noise": "poc.checks.noise",
+    "chaos": "poc.checks.chaos",
+    "euler": "poc.checks.euler",
+    "compress": "poc.checks.compress",
+    "pruning": "poc.checks.pruning",
 }
 
 
