@@ -210,6 +210,17 @@ def _check_reference(drift: FeatureDrift, x: np.ndarray, reference) -> None:
         )
 
 
+def _check_copies_inputs(drift, x0, reference, record_every, progress, seed):
+    """Shared checks of :func:`nonlinear_copies` and :func:`coupled_run`."""
+    drift = _check_feature_drift(drift)
+    x = _check_x0(x0)
+    _check_reference(drift, x, reference)
+    _, _, _, _, _, record_every = _check_common(
+        reference.alpha, reference.sigma, reference.step, reference.n_steps, reference.noise,
+        record_every)
+    return drift, x, record_every, _check_progress(progress), as_generator(seed)
+
+
 def nonlinear_copies(drift: FeatureDrift, x0, reference: ReferenceCloud, *, seed=None,
                      record_every: int | None = None,
                      progress: bool | None = None) -> Trajectory:
@@ -249,16 +260,10 @@ def nonlinear_copies(drift: FeatureDrift, x0, reference: ReferenceCloud, *, seed
     NonFiniteStateError
         If a copy becomes non-finite (naming the step).
     """
-    drift = _check_feature_drift(drift)
-    x = _check_x0(x0)
-    _check_reference(drift, x, reference)
-    _, _, _, _, _, record_every = _check_common(
-        reference.alpha, reference.sigma, reference.step, reference.n_steps, reference.noise,
-        record_every)
-    progress = _check_progress(progress)
+    drift, x, record_every, progress, rng = _check_copies_inputs(
+        drift, x0, reference, record_every, progress, seed)
     n, d = x.shape
     r = reference
-    rng = as_generator(seed)
     return _euler(drift, x, r.step, r.n_steps, r.sigma,
                   _increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
                   record_every=record_every, features_in=r.features, progress=progress,
@@ -308,16 +313,10 @@ def coupled_run(drift: FeatureDrift, x0, reference: ReferenceCloud, *, seed=None
     Wan et al. (2024), arXiv 2306.08125 (propagation of chaos at rate n^(-1/2));
     Sznitman (1991) (synchronous coupling).
     """
-    drift = _check_feature_drift(drift)
-    x = _check_x0(x0)
-    _check_reference(drift, x, reference)
-    _, _, _, _, _, record_every = _check_common(
-        reference.alpha, reference.sigma, reference.step, reference.n_steps, reference.noise,
-        record_every)
-    progress = _check_progress(progress)
+    drift, x, record_every, progress, rng = _check_copies_inputs(
+        drift, x0, reference, record_every, progress, seed)
     n, d = x.shape
     r = reference
-    rng = as_generator(seed)
     record = _record_steps(r.n_steps, record_every)
     system = _System(drift, x, label="n-particle system", record=record)
     copies = _System(drift, x, label="nonlinear copies", features_in=r.features, record=record)
