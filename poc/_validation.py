@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "MissingExtraError",
     "ParameterTypeError",
     "as_generator",
     "check_array",
@@ -27,6 +28,26 @@ __all__ = [
 
 class ParameterTypeError(TypeError, ValueError):
     """A parameter of the wrong type (subclass of both TypeError and ValueError)."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is missing; the message names the extra that installs it.
+
+    Attributes
+    ----------
+    extra : str
+        Name of the optional extra of ``heavytail-poc`` (e.g. ``"digits"``).
+    install : str
+        The command that installs it.
+    """
+
+    def __init__(self, what: str, package: str, extra: str):
+        self.extra = extra
+        self.install = f'pip install "heavytail-poc[{extra}]"'
+        super().__init__(
+            f"{what} needs {package}, from the optional extra '{extra}': {self.install} "
+            f'(or pip install ".[{extra}]" in a checkout)'
+        )
 
 
 def _interval(low, high, low_open, high_open) -> str:

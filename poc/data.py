@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import (
+    MissingExtraError,
     ParameterTypeError,
     as_generator,
     check_array,
@@ -33,11 +34,6 @@ from ._validation import (
 __all__ = ["ACTIVATIONS", "Split", "load_digits", "one_hot", "teacher_student"]
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
-
-_DIGITS_MISSING = (
-    'scikit-learn is needed for the digits data: pip install "heavytail-poc[digits]"'
-)
-
 
 class Split(NamedTuple):
     """A train/test split; unpacks as ``X_train, X_test, y_train, y_test``."""
@@ -204,8 +200,9 @@ def load_digits(
 
     Raises
     ------
-    ImportError
-        If scikit-learn is not installed (the message names the extra).
+    poc._validation.MissingExtraError
+        (an ImportError) if scikit-learn is not installed; the message names
+        the extra ``digits``.
     ValueError
         If test_fraction or scaling is out of range, or seed is of the wrong
         type.
@@ -225,7 +222,7 @@ def load_digits(
         # importing the parent package first makes a missing (or blocked) sklearn fail here
         from sklearn import datasets as sk_datasets
     except ImportError as exc:
-        raise ImportError(_DIGITS_MISSING) from exc
+        raise MissingExtraError("the digits data", "scikit-learn", "digits") from exc
 
     bunch = sk_datasets.load_digits()
     X = np.asarray(bunch.data, dtype=np.float64)

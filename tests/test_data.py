@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from poc._validation import MissingExtraError
 from poc.data import Split, load_digits, one_hot, teacher_student
 
 # ---------------------------------------------------------------------------
@@ -100,11 +101,12 @@ def test_teacher_student_bad_input(kwargs, match):
 
 def test_digits_missing_sklearn_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
-    with pytest.raises(ImportError) as info:
+    with pytest.raises(MissingExtraError) as info:
         load_digits()
-    assert str(info.value) == (
-        'scikit-learn is needed for the digits data: pip install "heavytail-poc[digits]"'
-    )
+    assert isinstance(info.value, ImportError) and info.value.extra == "digits"
+    msg = str(info.value)
+    assert "scikit-learn" in msg and 'pip install "heavytail-poc[digits]"' in msg
+    assert len(msg.splitlines()) == 1
 
 
 def _sorted_rows(X):
