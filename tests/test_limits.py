@@ -206,7 +206,7 @@ def test_input_errors():
                                          "with a feature drift"):
         nonlinear_copies(DoubleWell(), x0, ref)
     pair_ref = reference_cloud(DoubleWell(), x0, **{**KW, "sigma": 0.0})
-    with pytest.raises(ValueError, match="feature drift .* made with a pairwise or NumPy drift"):
+    with pytest.raises(ValueError, match=r"feature drift .* made with a pairwise or NumPy drift"):
         coupled_run(net, x0, pair_ref)
     # 8 N d (n_steps + 1) bytes over the budget: refused before anything is simulated
     N = MAX_REFERENCE_BYTES // (8 * 3 * 41) + 1
