@@ -78,7 +78,7 @@ def numpy_double_well_against(x, cloud, kappa=1.0, chunk=64):
 def against_table(k: int, N: int, repeats: int) -> None:
     rng = np.random.default_rng(1)
     x, cloud = rng.standard_normal((k, 1)), rng.standard_normal((N, 1))
-    n_sq = int(round(math.sqrt(k * N)))
+    n_sq = round(math.sqrt(k * N))
     xs = rng.standard_normal((n_sq, 1))
     pairs = float(k) * N
     max_threads = numba.config.NUMBA_NUM_THREADS

@@ -445,7 +445,7 @@ def test_numpy_drift_errors_name_the_function():
                                          r"shape \(len\(x\), d\) = \(5, 1\), got \(5,\)"):
         NumpyDrift(wrong_shape)
     with np.errstate(divide="ignore", invalid="ignore"), \
-            pytest.raises(ValueError, match="NumpyDrift 'mine'.* non-finite values"):
+            pytest.raises(ValueError, match=r"NumpyDrift 'mine'.* non-finite values"):
         NumpyDrift(blows_up, name="mine")
     with pytest.raises(ValueError, match=r"NumpyDrift 'broken'.* raised RuntimeError: boom"):
         NumpyDrift(broken)
@@ -460,7 +460,7 @@ def test_numpy_drift_errors_name_the_function():
     assert b(np.ones((3, 2))).shape == (3, 2)
     # ... and the shape is checked at every call
     flaky = NumpyDrift(lambda x, c: x if len(x) == 5 else x[:1], name="flaky")
-    with pytest.raises(ValueError, match="NumpyDrift 'flaky'.* got \\(1, 1\\)"):
+    with pytest.raises(ValueError, match=r"NumpyDrift 'flaky'.* got \(1, 1\)"):
         flaky(np.zeros((4, 1)))
 
 
