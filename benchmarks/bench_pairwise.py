@@ -109,7 +109,7 @@ def against_table(k: int, N: int, repeats: int) -> None:
             rows.append(("NumpyDrift (same NumPy)", t_nd, pairs))
         for impl, t, p in rows:
             print(f"{name:<24}{impl:<28}{t * 1e3:>10.1f}{p / t / 1e6:>11.0f}"
-                  f"{(pairs / t1) / (p / t):>10.2f}")
+                  f"{(p / t) / (pairs / t1):>10.2f}")
     print("speed-up column: throughput relative to 'against' on 1 thread")
 
 
