@@ -65,10 +65,15 @@ from ..rates import fit_rate, judge
 from ..wasserstein import sliced_wasserstein, wasserstein, wasserstein_to_law
 from ._base import Case, Context
 
-# the chaos check's private sliced-W_1 kernel and directions (one import, to be repointed
-# at poc.wasserstein when they move there)
-from .chaos import SortedReference, unit_directions  # noqa: I001
-from .chaos import linear_coupling_scale, linear_exact_reference, mean_abs_stable
+# SortedReference and unit_directions: the chaos check's private sliced-W_1 kernel and
+# directions (the only import of them here; repoint at ..wasserstein when they move there)
+from .chaos import (
+    SortedReference,
+    linear_coupling_scale,
+    linear_exact_reference,
+    mean_abs_stable,
+    unit_directions,
+)
 from .noise import stable_cdf
 
 NAME = "calibration"
@@ -500,7 +505,7 @@ def _w1_to_stable(xs: np.ndarray, alpha: float, scale: float) -> float:
     levels = np.arange(1, n) / n
     grid = np.linspace(-x_hi, x_hi, 120001)
     crossings = np.interp(levels, cdf(grid), grid)
-    outer = np.geomspace(1e-3, far, 64 * int(math.ceil(math.log10(far / 1e-3))) + 1)
+    outer = np.geomspace(1e-3, far, 64 * math.ceil(math.log10(far / 1e-3)) + 1)
     breaks = np.unique(np.concatenate([z, crossings, -outer, outer, np.linspace(-x_hi, x_hi, 2401)]))
     lo, hi = breaks[:-1], breaks[1:]
     Fn = np.searchsorted(z, 0.5 * (lo + hi), side="right") / n
