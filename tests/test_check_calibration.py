@@ -137,9 +137,8 @@ FAULTS = {
     "sliced_unnormalised": (fault_sliced_unnormalised, ["sliced_closed_form"],
                             ["sliced_closed_form"]),
     "hill_off_by_one": (fault_hill_off_by_one, ["hill_pareto"], ["hill_pareto"]),
-    "network_gradient_x2": (fault_network_gradient_x2,
-                            ["network_gradient", "feature_form_vs_network"],
-                            ["network_gradient", "feature_form_vs_network"]),
+    # feature_form_vs_network catches it too (difference 1.0); left out: its kernels recompile
+    "network_gradient_x2": (fault_network_gradient_x2, ["network_gradient"], ["network_gradient"]),
     "private_directions_unnormalised": (fault_private_directions_unnormalised,
                                         ["private_sliced_vs_public", "private_sliced_closed_form"],
                                         ["private_sliced_vs_public", "private_sliced_closed_form"]),
