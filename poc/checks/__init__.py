@@ -16,6 +16,7 @@ __all__ = ["CHECKS", "MODES", "Case", "Context", "get_check", "run_check"]
 
 # Order is the order of the report: the chain of the paper, foundation first.
 CHECKS: dict[str, str] = {
+    "calibration": "poc.checks.calibration",
     "noise": "poc.checks.noise",
     "chaos": "poc.checks.chaos",
     "euler": "poc.checks.euler",
