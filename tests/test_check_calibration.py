@@ -57,21 +57,22 @@ def fault_noise_sqrt_step(monkeypatch):
 
 
 @njit(parallel=True)
-def _pairwise_n_minus_1(confinement, interaction, x, out):
-    n, d = x.shape
-    for b in prange((n + _PBLOCK - 1) // _PBLOCK):
+def _pairwise_n_minus_1(confinement, interaction, x, cloud, out):
+    k, d = x.shape
+    N = cloud.shape[0]
+    for b in prange((k + _PBLOCK - 1) // _PBLOCK):
         tmp = np.empty(d)
         acc = np.empty(d)
-        for i in range(b * _PBLOCK, min(n, (b + 1) * _PBLOCK)):
+        for i in range(b * _PBLOCK, min(k, (b + 1) * _PBLOCK)):
             xi = x[i]
             acc[:] = 0.0
-            for j in range(n):
-                interaction(xi, x[j], tmp)
-                for k in range(d):
-                    acc[k] += tmp[k]
+            for j in range(N):
+                interaction(xi, cloud[j], tmp)
+                for c in range(d):
+                    acc[c] += tmp[c]
             confinement(xi, tmp)
-            for k in range(d):
-                out[i, k] = tmp[k] + acc[k] / (n - 1)  # the fault: n - 1 instead of n
+            for c in range(d):
+                out[i, c] = tmp[c] + acc[c] / (N - 1)  # the fault: N - 1 instead of N
 
 
 def fault_pairwise_n_minus_1(monkeypatch):
