@@ -24,8 +24,8 @@ from .wasserstein import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "FCNResult",
     "NOISE_KINDS",
+    "FCNResult",
     "ParameterTypeError",
     "TrainResult",
     "Trajectory",
