@@ -10,6 +10,7 @@ n^(-1/2), and the heavy-tailed limit makes the weights compressible.
 from . import drifts, euler, limits, rates
 from ._validation import ParameterTypeError
 from .euler import strong_error
+from .experiments import FCNResult, train_fcn
 from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
 from .particles import Trajectory, simulate
 from .training import TrainResult, train
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NOISE_KINDS",
+    "FCNResult",
     "ParameterTypeError",
     "TrainResult",
     "Trajectory",
@@ -40,6 +42,7 @@ __all__ = [
     "sliced_wasserstein",
     "strong_error",
     "train",
+    "train_fcn",
     "wasserstein",
     "wasserstein_to_law",
 ]

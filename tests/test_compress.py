@@ -368,3 +368,63 @@ def test_block_sum_errors():
         block_sum_tail_index([1.0, -1.0, 2.0, 3.0], k1=2)
     with pytest.raises(ValueError, match="not look like a centred symmetric stable"):
         block_sum_tail_index([10.0, -9.9, 10.0, -9.9], k1=2)
+
+
+# ---------------------------------------------------------------------------
+# mce_prune / fraction_prune: the authors' rules
+
+
+def _authors_mce(X, threshold):
+    """Direct transcription of the authors' get_col_prune_idx (mce, fro_squared); X is (d, n)."""
+    col_norms = np.linalg.norm(X, axis=0)
+    sorted_X = X[:, np.argsort(col_norms)]
+    idx_cutoff = np.argmax(np.cumsum((sorted_X**2).sum(0)) / (np.linalg.norm(X) ** 2) > threshold)
+    return np.argsort(col_norms)[:idx_cutoff]
+
+
+def _heavy_matrix(seed, n=300, d=20, dup=False):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_t(1.5, size=(n, d)) * rng.pareto(1.2, size=(n, 1))
+    if dup:  # ties: many copies of a few rows, so tie groups straddle the budget
+        W[: n // 2] = W[rng.integers(0, 5, n // 2)]
+    return W
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("threshold", [0.01, 0.1, 0.3])
+@pytest.mark.parametrize("dup", [False, True])
+def test_mce_prune_equals_the_authors_rule(seed, threshold, dup):
+    from poc.compress import mce_prune
+
+    W = _heavy_matrix(seed, dup=dup)
+    got = mce_prune(W, threshold)
+    want = _authors_mce(W.T, threshold)
+    np.testing.assert_array_equal(got, want)
+    assert got.size == prunable_fraction(W, threshold, return_count=True)
+    assert prunable_fraction(W, threshold) == got.size / W.shape[0]
+
+
+def test_mce_prune_ties_and_the_empty_case():
+    from poc.compress import mce_prune
+
+    W = np.ones((25, 4))  # equal norms: each row is 4% of the energy, so 2 rows fit in 10%
+    np.testing.assert_array_equal(mce_prune(W), _authors_mce(W.T, 0.1))
+    assert mce_prune(W).size == 2
+    W = np.ones((5, 4))  # the smallest row alone is 20% > 10%: nothing is pruned
+    assert mce_prune(W).size == 0 and _authors_mce(W.T, 0.1).size == 0
+    assert mce_prune(W).dtype == np.int64
+    W = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0], [1.0, 0.0]])  # zero rows always go
+    assert set(mce_prune(W, 0.01)) == {0, 2}
+
+
+def test_fraction_prune_is_the_authors_fixed_fraction_rule():
+    from poc.compress import fraction_prune
+
+    W = _heavy_matrix(7, n=250)
+    norms = np.linalg.norm(W, axis=1)
+    for f in np.round(np.arange(0.0, 0.91, 0.1), 2):
+        idx = fraction_prune(W, f)
+        assert idx.size == int(250 * f)  # truncation, as their int(len * ratio)
+        np.testing.assert_array_equal(idx, np.argsort(norms)[: int(250 * f)])
+    with pytest.raises(ValueError, match=r"fraction must be in \[0, 1\), got 1"):
+        fraction_prune(W, 1.0)

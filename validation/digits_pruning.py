@@ -1,4 +1,7 @@
-"""Does heavy-tailed noise make a trained network more prunable at equal accuracy?
+"""Mean-field variant: does heavy-tailed noise make a network more prunable at equal accuracy?
+
+This is the toolkit's mean-field variant, outside the paper's experimental
+protocol (the paper's protocol on real MNIST digits is ``paper_mnist.py``).
 
 Claim tested: on scikit-learn's handwritten digits (8x8 images, 10 classes),
 the one-hidden-layer mean-field network trained by noisy SGD with
@@ -21,13 +24,13 @@ rule-pruned network. quick: n = 256, 600 steps, 4 seeds; full: n = 512,
 Needs the digits extra: ``pip install "heavytail-poc[digits]"`` (scikit-learn;
 the data are bundled, no download).
 
-Run: ``python validation/pruning_robustness.py [--full] [--out figures] [--seed 0]``
-(the same as ``poc validate pruning``). Writes figures/pruning.png and
-figures/pruning.json. The code of the check is ``poc/checks/pruning.py``;
+Run: ``python validation/digits_pruning.py [--full] [--out figures] [--seed 0]``
+(the same as ``poc validate digits``). Writes figures/digits.png and
+figures/digits.json. The code of the check is ``poc/checks/digits.py``;
 training is ``poc.training.train``.
 """
 
 from poc.cli import run_script
 
 if __name__ == "__main__":
-    raise SystemExit(run_script("pruning"))
+    raise SystemExit(run_script("digits"))

@@ -1,4 +1,4 @@
-"""The `pruning` check: its building blocks, that its verdicts can fail, and the CLI."""
+"""The `digits` check (formerly `pruning`): its building blocks, that its verdicts can fail, and the CLI."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from poc.checks import pruning
+from poc.checks import digits as pruning
 from poc.cli import main
 from poc.training import train
 
@@ -117,7 +117,7 @@ def test_verdicts_fail_on_unequal_accuracy_and_on_the_control():
 
 def test_missing_digits_extra_is_a_one_line_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
-    assert main(["validate", "pruning", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert main(["validate", "digits", "--out", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert "heavytail-poc[digits]" in err and err.startswith("poc: error:")
@@ -130,9 +130,9 @@ def test_quick_check_end_to_end(tmp_path):
 
     ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
     result = run_check(pruning, ctx)
-    data = json.loads((tmp_path / "pruning.json").read_text())
-    assert data["check"] == "pruning" and data["figures"] == ["pruning.png"]
-    assert (tmp_path / "pruning.png").stat().st_size > 20_000
+    data = json.loads((tmp_path / "digits.json").read_text())
+    assert data["check"] == "digits" and data["figures"] == ["digits.png"]
+    assert (tmp_path / "digits.png").stat().st_size > 20_000
     assert len(data["cases"]) == 9 and data["passed"] == result["passed"]
     configs = data["cases"][0]["values"]["configs"]
     assert set(configs) == {"plain SGD", "alpha = 1.5", "alpha = 1.75",
