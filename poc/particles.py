@@ -207,12 +207,12 @@ def _threads_for(work: float, uses_blas: bool = False):
 def _progress_bar(progress: bool | None, total: int, desc: str):
     if progress is False:
         return None
-    from tqdm import tqdm
+    from ._progress import progress_bar
 
-    if progress is None:
-        # auto: only on a terminal, and only once the run has lasted 5 s
-        return tqdm(total=total, desc=desc, delay=5.0, disable=None, leave=False)
-    return tqdm(total=total, desc=desc)
+    # None: only on a terminal, and only once the run has lasted 5 s; True off a
+    # terminal gives plain heartbeat lines instead of a bar's escape codes
+    return progress_bar(total=total, desc=desc, enabled=progress,
+                        delay=5.0 if progress is None else 0.0, leave=progress is not None)
 
 
 def _euler_systems(systems: list[_System], step: float, n_steps: int, sigma: float,
