@@ -22,6 +22,30 @@ from .wasserstein import (
 
 __version__ = "0.1.0"
 
+# Public submodules not needed by the names above, imported on first attribute
+# access (PEP 562) so that `poc.compress` works after `import poc` without
+# making `import poc` slower. A new public submodule is one more entry here.
+_LAZY_SUBMODULES = frozenset({
+    "checks",
+    "cli",
+    "compress",
+    "data",
+    "plotting",
+    "report",
+})
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBMODULES)
+
 __all__ = [
     "NOISE_KINDS",
     "ParameterTypeError",
