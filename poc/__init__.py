@@ -8,6 +8,7 @@ n^(-1/2), and the heavy-tailed limit makes the weights compressible.
 """
 
 from . import drifts, euler, limits, rates
+from ._threads import prefer_quiet_layer
 from ._validation import ParameterTypeError
 from .euler import strong_error
 from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
@@ -21,6 +22,10 @@ from .wasserstein import (
 )
 
 __version__ = "0.1.0"
+
+# Numba's threads start at the first parallel kernel, never at import: choosing
+# their layer here is in time (see poc._threads for why and when it is skipped).
+prefer_quiet_layer()
 
 # Public submodules not needed by the names above, imported on first attribute
 # access (PEP 562) so that `poc.compress` works after `import poc` without

@@ -33,11 +33,12 @@ class PlainProgress:
     Supports the parts of the tqdm interface the toolkit uses: iteration,
     ``update``, ``set_postfix_str``, ``close`` and use as a context manager.
     The first line comes only after ``interval`` seconds, so short loops
-    print nothing.
+    print nothing, unless ``final`` asks for one closing line (tqdm's
+    ``leave=True``).
     """
 
     def __init__(self, iterable=None, *, total: int | None = None, desc: str | None = None,
-                 file=None, interval: float = HEARTBEAT_S):
+                 file=None, interval: float = HEARTBEAT_S, final: bool = False):
         if total is None and iterable is not None:
             try:
                 total = len(iterable)
@@ -50,6 +51,8 @@ class PlainProgress:
         self.postfix = ""
         self._file = file
         self._interval = interval
+        self._final = final
+        self._closed = False
         self._t0 = self._last = time.monotonic()
 
     def __iter__(self):
@@ -78,12 +81,15 @@ class PlainProgress:
         extra = f", {self.postfix}" if self.postfix else ""
         return f"  {self.desc}: {done}, {elapsed:.0f} s{extra}"
 
+    def _print(self) -> None:
+        print(self._line(), file=self._file or sys.stderr, flush=True)
+
     def update(self, n: int = 1) -> None:
         self.n += n
         now = time.monotonic()
         if now - self._last >= self._interval:
             self._last = now
-            print(self._line(), file=self._file or sys.stderr, flush=True)
+            self._print()
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         self.postfix = s
@@ -95,7 +101,9 @@ class PlainProgress:
         pass
 
     def close(self) -> None:
-        pass
+        if self._final and not self._closed:
+            self._print()
+        self._closed = True
 
 
 class _NoProgress(PlainProgress):
@@ -103,6 +111,9 @@ class _NoProgress(PlainProgress):
 
     def update(self, n: int = 1) -> None:
         self.n += n
+
+    def close(self) -> None:
+        pass
 
 
 def progress_bar(iterable=None, *, total: int | None = None, desc: str | None = None,
@@ -122,7 +133,8 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str | None = 
     delay : float
         Seconds before a terminal bar first appears.
     leave : bool
-        Keep a terminal bar on screen once it is closed.
+        Keep a terminal bar on screen once it is closed; off a terminal,
+        print one closing line.
 
     Returns
     -------
@@ -135,7 +147,7 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str | None = 
     if enabled is False or (enabled is None and not terminal):
         return _NoProgress(iterable, total=total, desc=desc)
     if not terminal:
-        return PlainProgress(iterable, total=total, desc=desc)
+        return PlainProgress(iterable, total=total, desc=desc, final=leave)
     from tqdm import tqdm
 
     return tqdm(iterable, total=total, desc=desc, leave=leave, delay=delay, dynamic_ncols=True)

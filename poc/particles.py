@@ -32,6 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._threads import serial_blas
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -171,30 +172,54 @@ class _System:
 _PARALLEL_MIN_WORK = 300_000
 
 
+def _quiet_numba_threads() -> bool:
+    """True if Numba's idle worker threads sleep instead of spinning.
+
+    Numba's "workqueue" layer (which ``import poc`` selects unless the user chose
+    a layer) parks idle workers on a condition variable; GNU OpenMP workers
+    (the "omp" layer) spin unless OMP_WAIT_POLICY=PASSIVE was set before they
+    started.
+    """
+    from numba.np.ufunc import parallel
+
+    layer = numba.threading_layer() if parallel._is_initialized else numba.config.THREADING_LAYER
+    if layer == "workqueue":
+        return True
+    return layer == "omp" and os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
+
+
 def _quiet_threads() -> bool:
-    """True if idle BLAS and OpenMP worker threads sleep instead of spinning.
+    """True if idle BLAS and Numba worker threads both sleep instead of spinning.
 
     Steps that alternate multithreaded BLAS calls with parallel Numba kernels
     (the network drift) lose when idle workers spin: OpenBLAS workers spin for
-    ~0.1 s after each call unless OPENBLAS_THREAD_TIMEOUT is small, and GNU
-    OpenMP workers (Numba's default "omp" layer) spin unless
-    OMP_WAIT_POLICY=PASSIVE. Both are read when the libraries load, so they
-    cannot be changed from here. On 2 cores (benchmarks/bench_sgd_step.py)
-    a network step runs 1.3-1.5x faster with one Numba thread than with two
-    unless both settings are made.
+    ~0.1 s after each call unless OPENBLAS_THREAD_TIMEOUT is small, which is
+    read when OpenBLAS loads, so it cannot be changed from here; Numba's
+    workers: see :func:`_quiet_numba_threads`.
     """
     env = os.environ
     blas_quiet = "OPENBLAS_THREAD_TIMEOUT" in env or env.get("OPENBLAS_NUM_THREADS") == "1"
-    omp_quiet = (env.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
-                 or numba.config.THREADING_LAYER == "workqueue")
-    return blas_quiet and omp_quiet
+    return blas_quiet and _quiet_numba_threads()
 
 
 @contextlib.contextmanager
 def _threads_for(work: float, uses_blas: bool = False):
-    """Run the loop's Numba kernels on one thread when parallelism would not pay."""
-    if work >= _PARALLEL_MIN_WORK and not (uses_blas and not _quiet_threads()):
+    """Choose the threads of the loop's Numba kernels and, beside them, of BLAS.
+
+    Small work runs on one Numba thread. Beside BLAS, if OpenBLAS workers may
+    spin but Numba's sleep (the default since ``import poc`` picks the
+    workqueue layer), BLAS runs on one thread for the duration of the loop and
+    Numba on all: on 2 shared cores a network step (benchmarks/bench_sgd_step.py)
+    was 1.5-2.5x faster so than with two BLAS threads spinning against the
+    Numba threads. If both spin, Numba runs on one thread. Results are the same
+    bits in every case (fixed blocking, no thread-count-dependent reductions).
+    """
+    if work >= _PARALLEL_MIN_WORK and (not uses_blas or _quiet_threads()):
         yield
+        return
+    if work >= _PARALLEL_MIN_WORK and _quiet_numba_threads():
+        with serial_blas():
+            yield
         return
     previous = numba.get_num_threads()
     numba.set_num_threads(1)  # thread-local setting of the calling thread
