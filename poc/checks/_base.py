@@ -163,6 +163,8 @@ def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
         passed = bool(cases) and all(c.passed for c in cases)
         result.update(status="PASS" if passed else "FAIL", passed=passed,
                       cases=[_jsonable(asdict(c)) for c in cases])
+    if result["status"] != "ERROR":  # a traceback left by an earlier run would mislead
+        (ctx.out / f"{name}.log").unlink(missing_ok=True)
     result.update(figures=list(ctx.figures), notes=list(ctx.notes),
                   elapsed_s=round(time.perf_counter() - t0, 2), finished=utc_now())
     atomic_write_json(ctx.out / f"{name}.json", result)
