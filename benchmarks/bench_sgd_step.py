@@ -26,10 +26,20 @@ Without them, ``import poc`` selects Numba's workqueue layer (idle workers
 sleep) and simulate() runs the GEMMs on one BLAS thread (threadpoolctl,
 scoped to the loop), so the default environment runs as fast as the tuned one.
 
-Measured on 2 shared cores (other jobs running; best of 7, ms per step), same
-run, ``python benchmarks/bench_sgd_step.py --repeats 7``:
+Measured on 2 cores shared with other jobs (load average ~13, so absolute
+times are inflated several-fold and only ratios within one run mean much),
+``python benchmarks/bench_sgd_step.py --repeats 9``, ms per step, best of 9
+interleaved rounds:
 
-    see the table in the commit that added this paragraph (filled below)
+    code                    environment   poc     NumPy   torch   poc vs NumPy / torch
+    before (omp layer,      default       103.4   104.0   175.9   1.01x / 1.70x
+      1 Numba thread)       tuned          76.7    75.7    18.5   0.99x / 0.24x
+    after (workqueue,       default        18.9    75.7   144.8   4.01x / 7.66x
+      1 BLAS thread)        tuned          49.0    63.0    46.1   1.29x / 0.94x
+
+With the variables set, poc still lets OpenBLAS use its threads (the fast
+choice on the quiet machine of issue 13: 6.28 ms against 10.05 ms by default);
+on this loaded machine one BLAS thread was faster in both environments.
 
 Usage:  python benchmarks/bench_sgd_step.py [--env current|tuned|both] [--steps 20]
 Torch is optional (not a runtime dependency): run with an interpreter that has
