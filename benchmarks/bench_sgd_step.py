@@ -67,7 +67,7 @@ def run(steps: int, repeats: int) -> None:
     import poc
     from poc.drifts import MeanFieldNetwork, _mfn_rows
     from poc.noise import _noise
-    from poc.particles import _euler_update, _quiet_numba_threads, _quiet_threads
+    from poc.particles import _euler_update, _quiet_numba_threads
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((M, D)) / np.sqrt(D)
@@ -112,9 +112,8 @@ def run(steps: int, repeats: int) -> None:
         "update + finiteness check (Numba)": best_time(
             lambda: _euler_update(th, zeros, ETA, 0.0, incr, False, bad), repeats, 10),
     }
-    numba_note = ("all Numba threads and BLAS threads" if _quiet_threads()
-                  else "all Numba threads, one BLAS thread" if _quiet_numba_threads()
-                  else "one Numba thread beside BLAS")
+    numba_note = ("all Numba threads, products split over sleeping threads"
+                  if _quiet_numba_threads() else "one Numba thread beside BLAS")
 
     # --- plain NumPy
     def cms_numpy(g, shape):

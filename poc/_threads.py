@@ -19,8 +19,12 @@ for two BLAS threads, whose wake-ups made steps up to 10x slower on a shared
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 # Products below this many multiply-adds (batch * n * d) run on one BLAS thread: a
@@ -56,3 +60,64 @@ def prefer_quiet_layer() -> str:
         return numba.config.THREADING_LAYER
     numba.config.THREADING_LAYER = "workqueue"
     return "workqueue"
+
+
+# --- products split over threads that sleep when idle ---------------------------------
+
+# Below this many multiply-adds a product is not worth handing to other threads.
+_SPLIT_MIN_WORK = 2e6
+# Large products are computed as this many blocks of rows, always the same ones, so
+# their bits never depend on the machine's thread count or the environment.
+_BLOCKS = 4
+_state = threading.local()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            import numba
+
+            workers = max(1, min(_BLOCKS, int(numba.config.NUMBA_NUM_THREADS)))
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poc-blas")
+    return _pool
+
+
+@contextlib.contextmanager
+def split_blas():
+    """One BLAS thread per call; :func:`dot` runs the blocks of large products concurrently.
+
+    OpenBLAS's own workers spin for ~0.1 s after every call (unless
+    OPENBLAS_THREAD_TIMEOUT was set before it loaded) and steal the cores
+    from the parallel Numba kernels between products. Python pool threads
+    wait on a lock instead, so the products stay parallel without spinning.
+    """
+    previous = getattr(_state, "split", False)
+    with threadpool_limits(limits=1, user_api="blas"):
+        _state.split = True
+        try:
+            yield
+        finally:
+            _state.split = previous
+
+
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = a @ b``; inside :func:`split_blas`, large products by blocks on a thread pool.
+
+    The blocks of rows are fixed (:data:`_BLOCKS`, whatever the number of
+    threads) and each is one single-threaded BLAS call, so the bits of the
+    result do not depend on how many threads compute them. Outside
+    :func:`split_blas` this is ``np.dot(a, b, out=out)``.
+    """
+    m = out.shape[0]
+    if (not getattr(_state, "split", False) or m < 2 * _BLOCKS
+            or float(m) * a.shape[1] * out.shape[1] < _SPLIT_MIN_WORK):
+        return np.dot(a, b, out=out)
+    edges = [m * i // _BLOCKS for i in range(_BLOCKS + 1)]
+    futures = [_executor().submit(np.dot, a[lo:hi], b, out[lo:hi])
+               for lo, hi in itertools.pairwise(edges)]
+    for f in futures:
+        f.result()
+    return out

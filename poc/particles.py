@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._threads import serial_blas
+from ._threads import split_blas
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -188,37 +188,26 @@ def _quiet_numba_threads() -> bool:
     return layer == "omp" and os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
 
 
-def _quiet_threads() -> bool:
-    """True if idle BLAS and Numba worker threads both sleep instead of spinning.
-
-    Steps that alternate multithreaded BLAS calls with parallel Numba kernels
-    (the network drift) lose when idle workers spin: OpenBLAS workers spin for
-    ~0.1 s after each call unless OPENBLAS_THREAD_TIMEOUT is small, which is
-    read when OpenBLAS loads, so it cannot be changed from here; Numba's
-    workers: see :func:`_quiet_numba_threads`.
-    """
-    env = os.environ
-    blas_quiet = "OPENBLAS_THREAD_TIMEOUT" in env or env.get("OPENBLAS_NUM_THREADS") == "1"
-    return blas_quiet and _quiet_numba_threads()
-
-
 @contextlib.contextmanager
 def _threads_for(work: float, uses_blas: bool = False):
     """Choose the threads of the loop's Numba kernels and, beside them, of BLAS.
 
-    Small work runs on one Numba thread. Beside BLAS, if OpenBLAS workers may
-    spin but Numba's sleep (the default since ``import poc`` picks the
-    workqueue layer), BLAS runs on one thread for the duration of the loop and
-    Numba on all: on 2 shared cores a network step (benchmarks/bench_sgd_step.py)
-    was 1.5-2.5x faster so than with two BLAS threads spinning against the
-    Numba threads. If both spin, Numba runs on one thread. Results are the same
-    bits in every case (fixed blocking, no thread-count-dependent reductions).
+    Small work runs on one Numba thread. Beside BLAS (the network drift),
+    OpenBLAS's idle workers spin for ~0.1 s after each call unless
+    OPENBLAS_THREAD_TIMEOUT was set before it loaded; if Numba's workers sleep
+    (the workqueue layer that ``import poc`` selects), BLAS runs on one thread
+    per call for the loop and the large products are split over sleeping
+    Python threads (:func:`poc._threads.split_blas`), with Numba on all
+    threads: on 2 shared cores a network step (benchmarks/bench_sgd_step.py)
+    ran 2.5-5x faster so than before, with or without the variables. If
+    Numba's workers spin too (GNU OpenMP), Numba runs on one thread. Results
+    are the same bits on any number of Numba threads (fixed blocking).
     """
-    if work >= _PARALLEL_MIN_WORK and (not uses_blas or _quiet_threads()):
+    if work >= _PARALLEL_MIN_WORK and not uses_blas:
         yield
         return
     if work >= _PARALLEL_MIN_WORK and _quiet_numba_threads():
-        with serial_blas():
+        with split_blas():
             yield
         return
     previous = numba.get_num_threads()

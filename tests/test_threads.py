@@ -35,3 +35,30 @@ def test_layer_left_alone_once_numba_threads_run():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["omp", "omp"]
+
+
+def test_split_products_do_not_depend_on_the_pool_size(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    import poc._threads as t
+
+    rng = np.random.default_rng(0)
+    X, T = rng.standard_normal((500, 64)), rng.standard_normal((2000, 64))
+
+    def products():
+        H, G = np.empty((500, 2000)), np.empty((2000, 64))
+        with t.split_blas():
+            t.dot(X, T.T, H)  # shapes of the two products of a network step
+            t.dot(H.T, X, G)
+        return H, G
+
+    results = []
+    for workers in (1, 3):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            monkeypatch.setattr(t, "_pool", pool)
+            results.append(products())
+    (H1, G1), (H3, G3) = results
+    assert np.array_equal(H1, H3) and np.array_equal(G1, G3)
+    np.testing.assert_allclose(G1, H1.T @ X, rtol=1e-12, atol=1e-12)
