@@ -8,6 +8,7 @@ n^(-1/2), and the heavy-tailed limit makes the weights compressible.
 """
 
 from . import drifts, euler, limits, rates
+from ._threads import prefer_quiet_layer
 from ._validation import ParameterTypeError
 from .euler import strong_error
 from .experiments import FCNResult, train_fcn
@@ -22,6 +23,34 @@ from .wasserstein import (
 )
 
 __version__ = "0.1.0"
+
+# Numba's threads start at the first parallel kernel, never at import: choosing
+# their layer here is in time (see poc._threads for why and when it is skipped).
+prefer_quiet_layer()
+
+# Public submodules not needed by the names above, imported on first attribute
+# access (PEP 562) so that `poc.compress` works after `import poc` without
+# making `import poc` slower. A new public submodule is one more entry here.
+_LAZY_SUBMODULES = frozenset({
+    "checks",
+    "cli",
+    "compress",
+    "data",
+    "plotting",
+    "report",
+})
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_SUBMODULES)
 
 __all__ = [
     "NOISE_KINDS",

@@ -1,6 +1,17 @@
-"""BLAS thread control for the small products of minibatch steps.
+"""Thread control: Numba's threading layer, and BLAS threads for small products.
 
-A minibatch step multiplies a (batch x d) block by (d x n) weights: too small
+Numba layer: GNU OpenMP workers (Numba's usual "omp" layer on Linux) spin
+after every parallel kernel and steal the cores from the BLAS calls that
+follow, unless OMP_WAIT_POLICY=PASSIVE was set before they started. A
+library must not set its user's environment, so :func:`prefer_quiet_layer`
+(called by ``import poc``) selects Numba's "workqueue" layer instead, whose
+idle workers sleep -- only if the user has not chosen a layer
+(NUMBA_THREADING_LAYER) and no Numba threads have started yet. Results do not
+depend on the layer. The workqueue layer is not thread-safe: a program that
+calls parallel ``poc`` functions from several Python threads at once should
+set NUMBA_THREADING_LAYER=omp (or tbb), which this module then leaves alone.
+
+BLAS: a minibatch step multiplies a (batch x d) block by (d x n) weights: too small
 for two BLAS threads, whose wake-ups made steps up to 10x slower on a shared
 2-core machine. Results are the same bits either way; only speed changes.
 """
@@ -8,7 +19,12 @@ for two BLAS threads, whose wake-ups made steps up to 10x slower on a shared
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 # Products below this many multiply-adds (batch * n * d) run on one BLAS thread: a
@@ -24,3 +40,84 @@ def serial_blas(work: float = 0.0):
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def prefer_quiet_layer() -> str:
+    """Select Numba's workqueue threading layer unless a layer was already chosen or started.
+
+    Returns
+    -------
+    str
+        The layer Numba will use (or is using): ``"workqueue"`` after a
+        successful selection, otherwise what was already configured.
+    """
+    import numba
+    from numba.np.ufunc import parallel
+
+    if parallel._is_initialized:
+        return numba.threading_layer()
+    if os.environ.get("NUMBA_THREADING_LAYER") or numba.config.THREADING_LAYER != "default":
+        return numba.config.THREADING_LAYER
+    numba.config.THREADING_LAYER = "workqueue"
+    return "workqueue"
+
+
+# --- products split over threads that sleep when idle ---------------------------------
+
+# Below this many multiply-adds a product is not worth handing to other threads.
+_SPLIT_MIN_WORK = 2e6
+# Large products are computed as this many blocks of rows, always the same ones, so
+# their bits never depend on the machine's thread count or the environment.
+_BLOCKS = 4
+_state = threading.local()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            import numba
+
+            workers = max(1, min(_BLOCKS, int(numba.config.NUMBA_NUM_THREADS)))
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poc-blas")
+    return _pool
+
+
+@contextlib.contextmanager
+def split_blas():
+    """One BLAS thread per call; :func:`dot` runs the blocks of large products concurrently.
+
+    OpenBLAS's own workers spin for ~0.1 s after every call (unless
+    OPENBLAS_THREAD_TIMEOUT was set before it loaded) and steal the cores
+    from the parallel Numba kernels between products. Python pool threads
+    wait on a lock instead, so the products stay parallel without spinning.
+    """
+    previous = getattr(_state, "split", False)
+    with threadpool_limits(limits=1, user_api="blas"):
+        _state.split = True
+        try:
+            yield
+        finally:
+            _state.split = previous
+
+
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = a @ b``; inside :func:`split_blas`, large products by blocks on a thread pool.
+
+    The blocks of rows are fixed (:data:`_BLOCKS`, whatever the number of
+    threads) and each is one single-threaded BLAS call, so the bits of the
+    result do not depend on how many threads compute them. Outside
+    :func:`split_blas` this is ``np.dot(a, b, out=out)``.
+    """
+    m = out.shape[0]
+    if (not getattr(_state, "split", False) or m < 2 * _BLOCKS
+            or float(m) * a.shape[1] * out.shape[1] < _SPLIT_MIN_WORK):
+        return np.dot(a, b, out=out)
+    edges = [m * i // _BLOCKS for i in range(_BLOCKS + 1)]
+    futures = [_executor().submit(np.dot, a[lo:hi], b, out[lo:hi])
+               for lo, hi in itertools.pairwise(edges)]
+    for f in futures:
+        f.result()
+    return out

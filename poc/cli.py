@@ -1,30 +1,157 @@
-"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``."""
+"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``.
+
+Exit codes (one meaning each; :data:`EXIT_CODES_HELP` is the text users see):
+0 every check ran and passed; 1 a check ran and its measurement disagreed
+with its claim; 2 bad input or usage; 3 a check could not run for lack of an
+optional extra; 4 a check crashed; 130 interrupted. Subcommands turn errors
+into one line and a code through :func:`run_guarded`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["main", "run_script"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "EXIT_ERROR",
+    "EXIT_FAIL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SKIPPED",
+    "EXIT_USAGE",
+    "check_out_dir",
+    "exit_code",
+    "main",
+    "run_guarded",
+    "run_script",
+]
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
+EXIT_ERROR = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    every check ran and passed
+  1    a check ran and its measurement disagreed with its claim (a finding, see REPORT.md)
+  2    bad input or usage, including any problem with --out (one line names it)
+  3    a check could not run for lack of an optional extra (SKIPPED; the line says what to install)
+  4    a check crashed (ERROR; its traceback is in OUT/<check>.log)
+  130  interrupted (REPORT.md lists the checks that did not finish)
+When several apply, the code is 4 if any check crashed, else 1 if any failed,
+else 3 if any was skipped, else 0. POC_DEBUG=1 shows tracebacks."""
+
+_EXIT_OF_STATUS = {"ERROR": EXIT_ERROR, "FAIL": EXIT_FAIL, "SKIPPED": EXIT_SKIPPED, "PASS": EXIT_OK}
+
+
+class UsageError(ValueError):
+    """Bad input on the command line (exit code 2)."""
+
+
+def exit_code(statuses: Iterable[str]) -> int:
+    """The exit code of a run whose checks ended with ``statuses``.
+
+    4 if any is ERROR, else 1 if any is FAIL, else 3 if any is SKIPPED, else 0.
+    """
+    codes = {_EXIT_OF_STATUS[s] for s in statuses}
+    for code in (EXIT_ERROR, EXIT_FAIL, EXIT_SKIPPED):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Create ``path`` if needed and make sure files can be written in it.
+
+    Raises
+    ------
+    UsageError
+        One line naming the path and the reason: it is a file, it cannot be
+        created, or it is not writable.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot create the directory ({exc.strerror or exc})") from None
+    import tempfile
+
+    try:  # access() is not enough: read-only mounts, ACLs, root on NFS
+        with tempfile.TemporaryFile(dir=path, prefix=".poc-write-test."):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write files there ({exc.strerror or exc})") from None
+    return path
+
+
+def _err(msg: str) -> None:
+    print(f"poc: {msg}", file=sys.stderr, flush=True)
+
+
+def run_guarded(command: Callable[[], int]) -> int:
+    """Run ``command()`` and turn what it raises into one line on stderr and an exit code.
+
+    ValueError/TypeError (bad input) and OSError (files, permissions) give 2,
+    a missing optional extra gives 3 with the install command, any other
+    exception gives 4, and KeyboardInterrupt gives 130. With the environment
+    variable ``POC_DEBUG=1`` the exception is re-raised with its traceback.
+    Subcommands (``poc validate``, ``poc study``) wrap their body in it.
+    """
+    from ._validation import MissingExtraError
+
+    try:
+        return command()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("POC_DEBUG"):
+            raise
+        from .checks._base import one_line
+
+        if isinstance(exc, MissingExtraError):
+            _err(f"error: {exc}")
+            return EXIT_SKIPPED
+        if isinstance(exc, ValueError | TypeError):
+            _err(f"error: {exc}")
+            return EXIT_USAGE
+        if isinstance(exc, OSError):
+            where = f"{exc.filename}: " if exc.filename else ""
+            _err(f"error: {where}{exc.strerror or exc}")
+            return EXIT_USAGE
+        _err(f"internal error: {one_line(exc)} (run with POC_DEBUG=1 for the traceback)")
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .checks import CHECKS
+    from .checks import available_checks
 
+    checks = available_checks()
     p = argparse.ArgumentParser(
         prog="poc",
         description="Numerical checks of heavy-tailed SGD theory (arXiv 2306.08125).",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser(
         "validate",
         help="run theorem checks, write <out>/<check>.json, figures and REPORT.md",
-        description="Run theorem checks. Exit code 0 if all pass, 1 if any fails, 2 on bad input.",
+        description="Run theorem checks, write OUT/<check>.json, the figures and OUT/REPORT.md.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     v.add_argument("checks", nargs="*", metavar="CHECK",
-                   help=f"checks to run (default: all): {', '.join(CHECKS)}")
+                   help=f"checks to run (default: all): {', '.join(checks)}")
     mode = v.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="small sizes, about a minute per check (default)")
@@ -34,67 +161,110 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--out", type=Path, default=Path("figures"),
                    help="output directory (default: figures/)")
     v.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
-    v.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    v.add_argument("--no-progress", action="store_true",
+                   help="print only a line when each check starts and ends (no bars or heartbeat)")
     sub.add_parser("list", help="list the available checks")
     return p
 
 
-def _validate(args) -> int:
-    from tqdm.auto import tqdm
+def _end_line(r: dict, out: Path) -> str:
+    status = r["status"]
+    if status == "SKIPPED":
+        return f"SKIPPED: {r['reason']}"
+    if status == "ERROR":
+        return f"ERROR: {r['reason']} (traceback in {out / r['log']})"
+    n_ok = sum(c["passed"] for c in r["cases"])
+    return f"{status}, {n_ok}/{len(r['cases'])} cases pass, {r['elapsed_s']:.1f} s"
 
-    from .checks import CHECKS, Context, get_check, run_check
-    from .report import write_report
 
-    names = args.checks or list(CHECKS)
-    unknown = [n for n in names if n not in CHECKS]
-    if unknown:
-        raise ValueError(f"unknown check(s) {', '.join(unknown)}; available: {', '.join(CHECKS)}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
-    results = []
-    bar = tqdm(names, desc="checks", disable=args.no_progress, dynamic_ncols=True)
-    for name in bar:
-        bar.set_postfix_str(name)
-        ctx = Context(mode=args.mode, seed=args.seed, out=args.out, progress=not args.no_progress)
-        results.append(run_check(get_check(name), ctx))
-    bar.close()
-    report = write_report(args.out, order=list(CHECKS))
-
-    width = max(len(r["check"]) for r in results)
+def _print_table(results: list[dict]) -> None:
+    width = max(len("check"), *(len(r["check"]) for r in results))
     print(f"{'check':<{width}}  verdict  cases  time (s)")
     for r in results:
         n_ok = sum(c["passed"] for c in r["cases"])
-        print(f"{r['check']:<{width}}  {'PASS' if r['passed'] else 'FAIL':<7}  "
-              f"{n_ok}/{len(r['cases']):<3}  {r['elapsed_s']:8.1f}")
-        for c in r["cases"]:
-            if not c["passed"]:
-                print(f"  - {c['name']}: {c['detail']}")
-    print(f"results in {args.out}/, summary in {report}")
-    return 0 if all(r["passed"] for r in results) else 1
+        cases = f"{n_ok}/{len(r['cases'])}" if r["status"] in ("PASS", "FAIL") else "-"
+        print(f"{r['check']:<{width}}  {r['status']:<7}  {cases:<5}  {r['elapsed_s']:8.1f}")
+        if r["status"] == "FAIL":
+            for c in r["cases"]:
+                if not c["passed"]:
+                    print(f"  - {c['name']}: {c['detail']}")
+        elif r["status"] in ("SKIPPED", "ERROR"):
+            print(f"  - {r['reason']}")
+
+
+def summary_sentence(results: list[dict], report: Path) -> str:
+    """The last line of ``poc validate``: how many checks pass and what the others mean."""
+    n = len(results)
+    n_pass = sum(r["status"] == "PASS" for r in results)
+    head = f"{n_pass} of {n} check{'s' if n != 1 else ''} pass{'es' if n == 1 else ''}"
+    parts = [head]
+    for r in results:
+        name = r["check"]
+        if r["status"] == "FAIL":
+            parts.append(f"{name} FAILS: a measured disagreement with the paper's claim, "
+                         f"see {report}#{name}")
+        elif r["status"] == "SKIPPED":
+            parts.append(f"{name} SKIPPED: needs the optional extra '{r.get('extra', '?')}' "
+                         f"({r.get('install', '')})")
+        elif r["status"] == "ERROR":
+            parts.append(f"{name} ERROR: the check crashed ({r['reason']}), traceback in "
+                         f"{report.parent / r['log']}")
+    return "; ".join(parts) + f" (exit code {exit_code(r['status'] for r in results)})"
+
+
+def _validate(args) -> int:
+    from .checks import Context, available_checks, run_check
+    from .report import utc_now, write_report
+
+    checks = available_checks()
+    names = args.checks or list(checks)
+    unknown = [n for n in names if n not in checks]
+    if unknown:
+        raise UsageError(f"unknown check(s) {', '.join(unknown)}; available: {', '.join(checks)}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    out = check_out_dir(args.out)
+
+    run = {"seed": args.seed, "mode": args.mode, "started": utc_now(), "checks": list(names)}
+    results: list[dict] = []
+    try:
+        for i, name in enumerate(names, 1):
+            _err(f"[{i}/{len(names)}] {name}: started")
+            ctx = Context(mode=args.mode, seed=args.seed, out=out, progress=not args.no_progress)
+            r = run_check(checks[name], ctx, name=name)
+            results.append(r)
+            _err(f"[{i}/{len(names)}] {name}: {_end_line(r, out)}")
+    except KeyboardInterrupt:
+        unfinished = names[len(results):]
+        run["unfinished"] = unfinished
+        report = write_report(out, order=list(checks), run=run)
+        _err(f"interrupted during {unfinished[0]}; not finished: {', '.join(unfinished)}; "
+             f"{report} rebuilt from the results in {out} and marks them")
+        return EXIT_INTERRUPTED
+
+    report = write_report(out, order=list(checks), run=run)
+    _print_table(results)
+    print(f"results in {out}/, summary in {report}")
+    print(summary_sentence(results, report))
+    return exit_code(r["status"] for r in results)
+
+
+def _list(args) -> int:
+    from .checks import available_checks, get_check
+
+    for name in available_checks():
+        print(f"{name:10s} {get_check(name).TITLE}")
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``poc`` console script; returns the exit code."""
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "list":
-            from .checks import CHECKS, get_check
 
-            for name in CHECKS:
-                print(f"{name:10s} {get_check(name).TITLE}")
-            return 0
-        return _validate(args)
-    except (ValueError, TypeError, ImportError) as exc:
-        # Bad input, or a missing optional extra (the digits data need scikit-learn),
-        # is the user's to fix: one line, no traceback, exit code 2
-        # (POC_DEBUG=1 shows the traceback when the error is the toolkit's).
-        if os.environ.get("POC_DEBUG"):
-            raise
-        print(f"poc: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("poc: interrupted", file=sys.stderr)
-        return 130
+    def command() -> int:
+        args = _parser().parse_args(argv)
+        return {"validate": _validate, "list": _list}[args.command](args)
+
+    return run_guarded(command)
 
 
 def run_script(check: str, argv: list[str] | None = None) -> int:

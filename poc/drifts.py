@@ -63,6 +63,7 @@ from numba import njit, prange, typeof, types
 from numba.core.dispatcher import Dispatcher
 from numba.extending import intrinsic
 
+from ._threads import dot as _dot
 from ._validation import (
     ParameterTypeError,
     check_array,
@@ -544,7 +545,7 @@ class Drift:
 
     #: number of coordinates per particle the drift requires, or None for any
     dim: int | None = None
-    # True if an evaluation calls multithreaded BLAS (see poc.particles._quiet_threads)
+    # True if an evaluation calls multithreaded BLAS (see poc.particles._threads_for)
     _uses_blas = False
 
     # -- private interface used by poc.particles and poc.limits --------------
@@ -1296,12 +1297,12 @@ class MeanFieldNetwork(FeatureDrift):
         for start in range(0, b, rows):
             stop = min(b, start + rows)
             Hc = H[: stop - start]
-            np.dot(Xb[start:stop], x.T, out=Hc)
+            _dot(Xb[start:stop], x.T, Hc)
             _mfn_rows(Hc, Yb[start:stop], ws["wt"], self._kind, coef, f[start:stop], given)
             if start == 0:
-                np.dot(Hc.T, Xb[start:stop], out=out)
+                _dot(Hc.T, Xb[start:stop], out)
             else:
-                np.dot(Hc.T, Xb[start:stop], out=ws["G"])
+                _dot(Hc.T, Xb[start:stop], ws["G"])
                 out += ws["G"]
         if u_out is not None:
             u_out[:] = f.ravel()
@@ -1314,7 +1315,7 @@ class MeanFieldNetwork(FeatureDrift):
         for start in range(0, X.shape[0], rows):
             stop = min(X.shape[0], start + rows)
             Hc = H[: stop - start]
-            np.dot(X[start:stop], theta.T, out=Hc)
+            _dot(X[start:stop], theta.T, Hc)
             _mfn_forward(Hc, wt, self._kind, f[start:stop])
 
     def _mean_features_into(self, ws, x, u):

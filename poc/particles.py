@@ -32,6 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._threads import split_blas
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -183,30 +184,43 @@ class _System:
 _PARALLEL_MIN_WORK = 300_000
 
 
-def _quiet_threads() -> bool:
-    """True if idle BLAS and OpenMP worker threads sleep instead of spinning.
+def _quiet_numba_threads() -> bool:
+    """True if Numba's idle worker threads sleep instead of spinning.
 
-    Steps that alternate multithreaded BLAS calls with parallel Numba kernels
-    (the network drift) lose when idle workers spin: OpenBLAS workers spin for
-    ~0.1 s after each call unless OPENBLAS_THREAD_TIMEOUT is small, and GNU
-    OpenMP workers (Numba's default "omp" layer) spin unless
-    OMP_WAIT_POLICY=PASSIVE. Both are read when the libraries load, so they
-    cannot be changed from here. On 2 cores (benchmarks/bench_sgd_step.py)
-    a network step runs 1.3-1.5x faster with one Numba thread than with two
-    unless both settings are made.
+    Numba's "workqueue" layer (which ``import poc`` selects unless the user chose
+    a layer) parks idle workers on a condition variable; GNU OpenMP workers
+    (the "omp" layer) spin unless OMP_WAIT_POLICY=PASSIVE was set before they
+    started.
     """
-    env = os.environ
-    blas_quiet = "OPENBLAS_THREAD_TIMEOUT" in env or env.get("OPENBLAS_NUM_THREADS") == "1"
-    omp_quiet = (env.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
-                 or numba.config.THREADING_LAYER == "workqueue")
-    return blas_quiet and omp_quiet
+    from numba.np.ufunc import parallel
+
+    layer = numba.threading_layer() if parallel._is_initialized else numba.config.THREADING_LAYER
+    if layer == "workqueue":
+        return True
+    return layer == "omp" and os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
 
 
 @contextlib.contextmanager
 def _threads_for(work: float, uses_blas: bool = False):
-    """Run the loop's Numba kernels on one thread when parallelism would not pay."""
-    if work >= _PARALLEL_MIN_WORK and not (uses_blas and not _quiet_threads()):
+    """Choose the threads of the loop's Numba kernels and, beside them, of BLAS.
+
+    Small work runs on one Numba thread. Beside BLAS (the network drift),
+    OpenBLAS's idle workers spin for ~0.1 s after each call unless
+    OPENBLAS_THREAD_TIMEOUT was set before it loaded; if Numba's workers sleep
+    (the workqueue layer that ``import poc`` selects), BLAS runs on one thread
+    per call for the loop and the large products are split over sleeping
+    Python threads (:func:`poc._threads.split_blas`), with Numba on all
+    threads: on 2 shared cores a network step (benchmarks/bench_sgd_step.py)
+    went from 103 to 24 ms by default and from 77 to 25 ms with the variables. If
+    Numba's workers spin too (GNU OpenMP), Numba runs on one thread. Results
+    are the same bits on any number of Numba threads (fixed blocking).
+    """
+    if work >= _PARALLEL_MIN_WORK and not uses_blas:
         yield
+        return
+    if work >= _PARALLEL_MIN_WORK and _quiet_numba_threads():
+        with split_blas():
+            yield
         return
     previous = numba.get_num_threads()
     numba.set_num_threads(1)  # thread-local setting of the calling thread
@@ -219,12 +233,12 @@ def _threads_for(work: float, uses_blas: bool = False):
 def _progress_bar(progress: bool | None, total: int, desc: str):
     if progress is False:
         return None
-    from tqdm import tqdm
+    from ._progress import progress_bar
 
-    if progress is None:
-        # auto: only on a terminal, and only once the run has lasted 5 s
-        return tqdm(total=total, desc=desc, delay=5.0, disable=None, leave=False)
-    return tqdm(total=total, desc=desc)
+    # None: only on a terminal, and only once the run has lasted 5 s; True off a
+    # terminal gives plain heartbeat lines instead of a bar's escape codes
+    return progress_bar(total=total, desc=desc, enabled=progress,
+                        delay=5.0 if progress is None else 0.0, leave=progress is not None)
 
 
 def _euler_systems(systems: list[_System], step: float, n_steps: int, sigma: float,

@@ -5,10 +5,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_json", "atomic_write_text", "load_results", "write_report"]
+__all__ = [
+    "atomic_write_json",
+    "atomic_write_text",
+    "load_results",
+    "result_status",
+    "utc_now",
+    "write_report",
+]
 
 # mkstemp creates files readable by their owner only; results are for everyone.
 _FILE_MODE = 0o644
@@ -34,6 +43,11 @@ def _atomic_write(path: str | os.PathLike, write) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def utc_now() -> str:
+    """The current time in UTC as ISO 8601 to the second, e.g. ``2026-01-31T12:00:00Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -85,17 +99,84 @@ def _fmt_rate(case: dict) -> str:
     return s
 
 
-def write_report(out: str | os.PathLike, order: list[str] | None = None) -> Path:
+def result_status(result: dict) -> str:
+    """PASS, FAIL, SKIPPED or ERROR; result files older than the status field give PASS/FAIL."""
+    status = result.get("status")
+    if status in ("PASS", "FAIL", "SKIPPED", "ERROR"):
+        return status
+    return "PASS" if result.get("passed") else "FAIL"
+
+
+_VERDICT_MD = {"PASS": "PASS", "FAIL": "**FAIL**", "SKIPPED": "SKIPPED", "ERROR": "**ERROR**"}
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _odd_ones(results: list[dict], run: dict | None) -> dict[str, str]:
+    """Why a row does not belong with the others: check name -> short note.
+
+    Against the current run when there is one (a different seed or mode, or
+    a result older than the run, i.e. left from an earlier run); otherwise
+    against the most common seed and mode among the results.
+    """
+    if not results:
+        return {}
+    if run is not None:
+        seed, mode, since = run.get("seed"), run.get("mode"), run.get("started")
+    else:
+        seed = Counter(r.get("seed") for r in results).most_common(1)[0][0]
+        mode = Counter(r.get("mode") for r in results).most_common(1)[0][0]
+        since = None
+    notes = {}
+    for r in results:
+        why = []
+        if r.get("seed") != seed:
+            why.append(f"seed {r.get('seed')}, not {seed}")
+        if r.get("mode") != mode:
+            why.append(f"mode {r.get('mode')}, not {mode}")
+        started = r.get("started")
+        if since is not None and (started is None or started < since):
+            why.append("from an earlier run")
+        if why:
+            notes[r["check"]] = "; ".join(why)
+    return notes
+
+
+def write_report(out: str | os.PathLike, order: list[str] | None = None,
+                 run: dict | None = None) -> Path:
     """(Re)write ``out/REPORT.md`` from every check result found in ``out``.
 
-    Checks run at different times keep their own mode, seed and run time in
-    the table, so a partial re-run never hides what an older result was.
+    Parameters
+    ----------
+    out : path
+        Folder holding the ``<check>.json`` result files.
+    order : list of str, optional
+        Order of the checks in the report; unknown names go last.
+    run : dict, optional
+        The run that is writing the report: ``seed``, ``mode``, ``started``
+        (UTC timestamp), ``checks`` (names it was asked to run) and, if it was
+        interrupted, ``unfinished`` (names that did not finish).
+
+    Returns
+    -------
+    Path
+        The path of REPORT.md.
+
+    Notes
+    -----
+    Every row shows the seed, mode and start time of its result, so results
+    of different runs are never mixed silently: a row whose seed or mode
+    differs from the current run (or, without a run, from most rows), or
+    which is older than the current run, is marked with a footnote.
     """
     out = Path(out)
     results = load_results(out)
     if order:
         rank = {name: i for i, name in enumerate(order)}
         results.sort(key=lambda r: rank.get(r["check"], len(rank)))
+    odd = _odd_ones(results, run)
     lines = [
         "# heavytail-poc validation report",
         "",
@@ -103,26 +184,48 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None) -> Path
         "Overparametrized Neural Networks Trained with Heavy-Tailed SGD* (arXiv 2306.08125).",
         "Regenerate with `poc validate` (quick) or `poc validate --full`.",
         "",
-        "| check | verdict | cases passed | mode | seed | time (s) |",
-        "|---|---|---|---|---|---|",
+    ]
+    if run is not None and run.get("unfinished"):
+        left = ", ".join(run["unfinished"])
+        lines += [
+            f"> **Interrupted run** (started {run.get('started')}, seed {run.get('seed')}, "
+            f"mode {run.get('mode')}): these checks did not finish: {left}. "
+            "Rows shown for them, if any, are from an earlier run.",
+            "",
+        ]
+    lines += [
+        "| check | verdict | cases passed | mode | seed | started (UTC) | time (s) | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        status = result_status(r)
         cases = r.get("cases", [])
         n_ok = sum(bool(c.get("passed")) for c in cases)
-        verdict = "PASS" if r["passed"] else "**FAIL**"
+        elapsed = r.get("elapsed_s")
+        note = f"**different run**: {odd[r['check']]}" if r["check"] in odd else ""
         lines.append(
-            f"| [{r['check']}](#{r['check']}) | {verdict} | {n_ok}/{len(cases)} | {r.get('mode', '')} "
-            f"| {r.get('seed', '')} | {r.get('elapsed_s', float('nan')):.1f} |"
+            f"| [{r['check']}](#{r['check']}) | {_VERDICT_MD[status]} | {n_ok}/{len(cases)} "
+            f"| {r.get('mode', '')} | {r.get('seed', '')} | {r.get('started', 'unknown')} "
+            f"| {'' if elapsed is None else f'{elapsed:.1f}'} | {note} |"
         )
     for r in results:
+        status = result_status(r)
         lines += ["", f"## {r['check']}", ""]
         if r.get("title"):
             lines += [r["title"], ""]
+        if status == "SKIPPED":
+            lines += [f"SKIPPED: {r.get('reason', 'an optional extra is missing')}. "
+                      f"Install it with `{r.get('install', '')}` and run this check again."]
+            continue
+        if status == "ERROR":
+            lines += [f"ERROR: the check crashed: `{_md(r.get('reason', ''))}`. "
+                      f"The traceback is in `{r.get('log', '')}` beside this report."]
+            continue
         lines += ["| case | verdict | measured rate [CI] vs expected | detail |", "|---|---|---|---|"]
         for c in r.get("cases", []):
-            detail = str(c.get("detail", "")).replace("|", "\\|").replace("\n", " ")
             lines.append(
-                f"| {c['name']} | {'pass' if c.get('passed') else '**fail**'} | {_fmt_rate(c)} | {detail} |"
+                f"| {c['name']} | {'pass' if c.get('passed') else '**fail**'} | {_fmt_rate(c)} "
+                f"| {_md(c.get('detail', ''))} |"
             )
         for note in r.get("notes", []):
             lines += ["", f"- {note}"]

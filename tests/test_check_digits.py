@@ -115,12 +115,15 @@ def test_verdicts_fail_on_unequal_accuracy_and_on_the_control():
     assert not _by_name(pruning.verdicts(acc0, rule, kept))["plain SGD learns the digits"]
 
 
-def test_missing_digits_extra_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+def test_missing_digits_extra_skips_the_check_with_exit_code_3(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
-    assert main(["validate", "digits", "--out", str(tmp_path), "--no-progress"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert "heavytail-poc[digits]" in err and err.startswith("poc: error:")
+    assert main(["validate", "digits", "--out", str(tmp_path), "--no-progress"]) == 3
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    end = [line for line in captured.err.splitlines() if line.startswith("poc: [1/1] digits: ")][-1]
+    assert end.startswith("poc: [1/1] digits: SKIPPED:") and "heavytail-poc[digits]" in end
+    assert json.loads((tmp_path / "digits.json").read_text())["status"] == "SKIPPED"
+    assert "SKIPPED" in (tmp_path / "REPORT.md").read_text()
 
 
 @pytest.mark.slow

@@ -208,7 +208,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     from poc.limits import coupled_run, reference_cloud
 
     poc.particles._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
-    poc.particles._quiet_threads = lambda: True  # also beside BLAS
+    # beside BLAS too: with the workqueue layer (import poc) the kernels run on all threads
 
     @njit
     def feat(x, out):

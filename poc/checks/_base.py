@@ -7,24 +7,36 @@ A check is a module in ``poc.checks`` with
 * ``run(ctx: Context) -> list[Case]`` -- does the work, saves its figures
   through ``ctx.save_figure`` and returns its cases.
 
-The runner (:func:`run_check`) times it and writes the JSON of DESIGN.md
-section 6 atomically. A check passes only if every one of its cases passes.
+The runner (:func:`run_check`) times it and writes ``<out>/<NAME>.json``
+atomically. A check passes only if every one of its cases passes. Every run
+of a check leaves a result file with a ``"status"``:
+
+* ``PASS`` / ``FAIL`` -- it ran; FAIL means a measurement disagreed with the claim;
+* ``SKIPPED`` -- an optional extra is missing (``reason`` and ``install`` say which);
+* ``ERROR`` -- it crashed (``reason`` is one line, the traceback is in ``<out>/<NAME>.log``).
+
+``"passed"`` stays a bool (true only for PASS), and ``"started"`` /
+``"finished"`` are UTC timestamps (ISO 8601), so a report can tell runs apart.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ..report import atomic_save_figure, atomic_write_json
+from .._progress import progress_bar
+from .._validation import MissingExtraError
+from ..report import atomic_save_figure, atomic_write_json, atomic_write_text, utc_now
 
 MODES = ("quick", "full")
+STATUSES = ("PASS", "FAIL", "SKIPPED", "ERROR")
 
 
 @dataclass
@@ -69,9 +81,12 @@ class Context:
         return np.random.default_rng(np.random.SeedSequence([self.seed, *key]))
 
     def bar(self, iterable=None, *, total: int | None = None, desc: str | None = None):
-        """A tqdm progress bar (on stderr, shown only when progress is on)."""
-        return tqdm(iterable, total=total, desc=desc, leave=False, disable=not self.progress,
-                    dynamic_ncols=True)
+        """A progress display on stderr, shown only when progress is on.
+
+        A tqdm bar on a terminal; elsewhere (CI logs, files) a plain line at
+        most every 10 s with the fraction done, never escape codes.
+        """
+        return progress_bar(iterable, total=total, desc=desc, enabled=self.progress)
 
     def save_figure(self, fig, name: str) -> str:
         """Save ``fig`` as ``out/name`` atomically and list it in the result."""
@@ -100,23 +115,59 @@ def _jsonable(x):
     return x
 
 
-def run_check(module, ctx: Context) -> dict:
-    """Run one check module, write ``<out>/<NAME>.json`` and return the result dict."""
+def one_line(exc: BaseException) -> str:
+    """``"ExcType: first line of the message"``: an exception as one line of text."""
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0]}" if msg else type(exc).__name__
+
+
+def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
+    """Run one check module, write ``<out>/<NAME>.json`` and return the result dict.
+
+    ``module`` is the check's module, or its dotted name (then imported here,
+    so that an import failure is reported like a failure of the check, under
+    ``name``). A missing optional extra (:class:`~poc._validation.MissingExtraError`)
+    gives a SKIPPED result and any other exception an ERROR result, with the
+    traceback written to ``<out>/<NAME>.log``; neither is raised, so the
+    caller can go on with the next check. KeyboardInterrupt propagates.
+    """
+    if name is None:
+        name = module if isinstance(module, str) else module.NAME
     ctx.out.mkdir(parents=True, exist_ok=True)
+    started = utc_now()
     t0 = time.perf_counter()
-    cases = module.run(ctx)
-    elapsed = time.perf_counter() - t0
     result = {
-        "check": module.NAME,
-        "title": module.TITLE,
+        "check": name,
+        "title": "",
         "mode": ctx.mode,
         "seed": ctx.seed,
-        "passed": bool(cases) and all(c.passed for c in cases),
-        "cases": [_jsonable(asdict(c)) for c in cases],
-        "figures": list(ctx.figures),
-        "notes": list(ctx.notes),
-        "tables": list(ctx.tables),
-        "elapsed_s": round(elapsed, 2),
+        "status": "ERROR",
+        "passed": False,
+        "cases": [],
+        "figures": [],
+        "notes": [],
+        "tables": [],
+        "started": started,
     }
-    atomic_write_json(ctx.out / f"{module.NAME}.json", result)
+    try:
+        if isinstance(module, str):
+            module = importlib.import_module(module)
+        result["title"] = module.TITLE
+        cases = module.run(ctx)
+    except MissingExtraError as exc:
+        result.update(status="SKIPPED", reason=str(exc), install=exc.install, extra=exc.extra)
+    except Exception as exc:
+        log = ctx.out / f"{name}.log"
+        atomic_write_text(log, f"poc check {name!r}, mode {ctx.mode}, seed {ctx.seed}, "
+                               f"started {started}\n\n{traceback.format_exc()}")
+        result.update(status="ERROR", reason=one_line(exc), log=log.name)
+    else:
+        passed = bool(cases) and all(c.passed for c in cases)
+        result.update(status="PASS" if passed else "FAIL", passed=passed,
+                      cases=[_jsonable(asdict(c)) for c in cases])
+    if result["status"] != "ERROR":  # a traceback left by an earlier run would mislead
+        (ctx.out / f"{name}.log").unlink(missing_ok=True)
+    result.update(figures=list(ctx.figures), notes=list(ctx.notes), tables=list(ctx.tables),
+                  elapsed_s=round(time.perf_counter() - t0, 2), finished=utc_now())
+    atomic_write_json(ctx.out / f"{name}.json", result)
     return result
