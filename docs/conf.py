@@ -66,6 +66,8 @@ sphinx_gallery_conf = {
     "image_scrapers": ("_gallery_scrapers.gif_animation_scraper", "matplotlib"),
     "reset_modules": ("matplotlib",),
     "show_memory": False,
+    # the computation-times pages load jQuery and DataTables from a CDN: not written
+    "write_computation_times": False,
     "min_reported_time": 1,
     "capture_repr": (),
     "plot_gallery": os.environ.get("POC_DOCS_GALLERY", "True"),
