@@ -7,7 +7,6 @@ analytics, and the gallery's figures are PNGs and GIFs inside the site.
 
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +18,7 @@ import poc  # noqa: E402
 
 project = "heavytail-poc"
 author = "heavytail-poc contributors"
-copyright = f"{time.gmtime().tm_year}, {author}"  # noqa: A001
+copyright = author
 version = release = poc.__version__
 
 extensions = [

@@ -21,7 +21,6 @@ In all three kinds each single coordinate is :math:`S_\alpha(\text{scale})`.
 # -----------------------------------------------------
 # A symmetric-log axis shows the bulk near 0 and the big jumps far out at once.
 import matplotlib.pyplot as plt
-import numpy as np
 from scipy import stats
 
 import poc
