@@ -24,7 +24,6 @@ version = release = poc.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # copies MathJax 3 into _static/mathjax and points mathjax_path at it
     "numpydoc",
@@ -49,8 +48,6 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
 
-# intersphinx would fetch inventories from the web; the site builds offline
-intersphinx_mapping = {}
 
 # -- gallery ------------------------------------------------------------------
 sphinx_gallery_conf = {
