@@ -12,6 +12,7 @@ from ._validation import ParameterTypeError
 from .euler import strong_error
 from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
 from .particles import Trajectory, simulate
+from .studies import chaos_study, compress_study, euler_study
 from .training import TrainResult, train
 from .wasserstein import (
     require_finite_moment,
@@ -28,8 +29,11 @@ __all__ = [
     "TrainResult",
     "Trajectory",
     "__version__",
+    "chaos_study",
+    "compress_study",
     "drifts",
     "euler",
+    "euler_study",
     "limits",
     "rates",
     "require_finite_moment",
