@@ -1,4 +1,5 @@
-"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``."""
+"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``,
+``poc study {chaos,euler,compress} MODEL.py [...]``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,51 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
     v.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sub.add_parser("list", help="list the available checks")
+    _study_parser(sub)
     return p
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _study_parser(sub) -> None:
+    s = sub.add_parser(
+        "study", help="measure a rate on your own model: poc study {chaos,euler,compress} MODEL.py",
+        description="Run a study on MODEL.py (which defines `drift`, `x0` and optionally a "
+                    "`defaults` dict); writes OUT/<study>-<model>.json and .png and prints the "
+                    "summary. Exit 0, 1 if --expected is given and the measurement disagrees, "
+                    "2 on bad input (including a bad MODEL.py).")
+    s.add_argument("study", choices=("chaos", "euler", "compress"))
+    s.add_argument("model", type=Path, metavar="MODEL.py")
+    s.add_argument("--alpha", type=float, nargs="+", help="noise index(es) (default 1.5)")
+    s.add_argument("--sigma", type=float, help="noise scale (default 1)")
+    s.add_argument("--T", type=float, help="horizon (default 1)")
+    s.add_argument("--step", type=float, help="Euler step for chaos/compress (default 0.02)")
+    s.add_argument("--steps", type=_floats, help="steps for euler, e.g. 0.125,0.0625,0.03125")
+    s.add_argument("--ns", type=_ints, help="particle counts, e.g. 32,64,128,256")
+    s.add_argument("--replicates", type=int, help="replicates per point")
+    s.add_argument("--noise", help="noise kind: iid, isotropic or neuron (default iid)")
+    s.add_argument("--expected", type=float, help="theory slope: adds a verdict")
+    s.add_argument("--out", type=Path, default=Path("."), help="output directory (default .)")
+    s.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    s.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _study(args) -> int:
+    from ._study_run import run_study_command
+
+    return run_study_command(args)
 
 
 def _validate(args) -> int:
@@ -83,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in CHECKS:
                 print(f"{name:10s} {get_check(name).TITLE}")
             return 0
+        if args.command == "study":
+            return _study(args)
         return _validate(args)
     except (ValueError, TypeError, ImportError) as exc:
         # Bad input, or a missing optional extra (the digits data need scikit-learn),

@@ -26,7 +26,8 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: fl
 
 
 def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str, color,
-               marker: str = "o", level: float = 0.95, show_points: bool = True) -> None:
+               marker: str = "o", level: float = 0.95, show_points: bool = True,
+               linestyle: str = "-") -> None:
     """Plot replicate means with a bootstrap band, the fitted power law and its slope.
 
     Parameters
@@ -55,9 +56,10 @@ def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str,
                 boot = r[rng.integers(0, r.size, size=(500, r.size))].mean(axis=1)
                 lo[j], hi[j] = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
             ax.fill_between(x, lo, hi, color=color, alpha=0.18, linewidth=0)
-        ax.plot(x, mean, marker, color=color, markersize=4)
+        ax.plot(x, mean, marker, color=color, markersize=4 if marker != "x" else 6,
+                mfc="none" if marker in "Dx" else color)
     xx = np.geomspace(x.min(), x.max(), 50)
-    ax.plot(xx, np.exp(intercept) * xx**slope, "-", color=color, linewidth=1.4,
+    ax.plot(xx, np.exp(intercept) * xx**slope, linestyle=linestyle, color=color, linewidth=1.4,
             label=f"{label}: slope {slope_text(slope, ci)}")
 
 

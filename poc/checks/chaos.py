@@ -520,7 +520,8 @@ def _figure(ctx: Context, st: Settings, net_res, lin_res, cases: list[Case]) -> 
     ax.set_ylim(min(lo_hi) / 8, max(lo_hi) * 2.5)
     ax.set(xlabel="n (particles)", ylabel="coupling error / W1 of the i.i.d. copies",
            title="(c) Network: interaction share of the distance")
-    ax.legend(fontsize=7, loc="lower left", title="n^(-1/2) / n^(1/alpha - 1)", title_fontsize=7)
+    ax.legend(fontsize=7, loc="lower left", title_fontsize=7,
+              title="theory slope = (theorem rate -1/2) minus (floor rate 1/alpha - 1)")
     ok = all(by_name[f"network W1 at the i.i.d. floor, alpha={r['alpha']:g}"].passed for r in net_res)
     _badge(ax, ok, "W1 decays at the i.i.d. floor's rate", "upper right")
 

@@ -375,14 +375,20 @@ def _notes(ctx: Context, s: Settings, conds, res, fits, init_loss: float) -> Non
 
 
 _COLORS = {"alpha = 1.2": "#0072B2", "alpha = 1.4": "#E69F00", "alpha = 1.6": "#009E73",
-           "Gaussian (alpha = 2)": "#888888", "no noise": "#000000"}
+           "Gaussian (alpha = 2)": "#56B4E9", "no noise": "#000000"}
 _KIND_STYLE = {"isotropic": ("#D55E00", "s"), "neuron": ("#CC79A7", "^")}
+# the two controls nearly coincide: distinct markers and dash patterns keep both visible
+_CONTROL_STYLE = {"gaussian": ("D", (0, (5, 2))), "none": ("x", (0, (1, 1.5)))}
 
 
 def _style(c: Condition) -> tuple[str, str]:
     if c.kind != "iid":
         return _KIND_STYLE[c.kind]
-    return _COLORS.get(c.label, "#56B4E9"), "o"
+    return _COLORS.get(c.label, "#56B4E9"), _CONTROL_STYLE.get(c.role, ("o", "-"))[0]
+
+
+def _linestyle(c: Condition):
+    return _CONTROL_STYLE.get(c.role, ("o", "-"))[1]
 
 
 def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
@@ -396,7 +402,7 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
             col, mk = _style(c)
             f = fits[c.key, j]
             rate_panel(ax, ns, res[c.key].errors[:, :, j], slope=f.slope, intercept=f.intercept,
-                       ci=f.ci, label=c.label, color=col, marker=mk)
+                       ci=f.ci, label=c.label, color=col, marker=mk, linestyle=_linestyle(c))
         first = True
         for c in conds:
             if c.role == "heavy" and c.kind == "iid":
@@ -441,7 +447,8 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
     for c in conds:
         col, mk = _style(c)
         p = res[c.key].prunable.mean(axis=1)
-        ax.plot(ns, p, "-" + mk, color=col, markersize=4,
+        ax.plot(ns, p, marker=mk, linestyle=_linestyle(c), color=col, markersize=4,
+                mfc="none" if mk in "Dx" else col,
                 label=f"{c.label} (train loss {res[c.key].loss[-1].mean():.3f})")
     ax.set_xscale("log", base=2)
     ax.set(xlabel="width n", ylabel="prunable fraction",

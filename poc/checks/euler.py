@@ -359,7 +359,8 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
         handles, labels = ax.get_legend_handles_labels()
         handles += [Line2D([], [], color="0.4", linestyle="--", linewidth=0.9),
                     Line2D([], [], color="k", linestyle=":", linewidth=1.3)]
-        labels += ["bound (n eta)^(1/alpha): slope 1/alpha (per alpha)", "order 1"]
+        labels += ["slope-1/alpha guide (the bound's exponent), through each alpha's largest "
+                   "step; not a bound", "slope-1 guide (order 1)"]
         if kind == "sgd":
             mid = math.exp(np.mean(np.log(firsts)))
             reference_line(ax, x, 0.6 * mid * (x.min() / x.max()) ** 0.5, 0.5, label=None,
@@ -389,7 +390,8 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
     if firsts:
         x = np.asarray(next(iter(data["sgd_n"].values()))[0], float)
         reference_line(ax, x, 1.3 * max(firsts), -0.5,
-                       label="bound on the condition: (n eta)^(1/alpha) = n^(-1/2)", color="k",
+                       label="slope -1/2 guide: the bound's rate on the condition, "
+                             "(n eta)^(1/alpha) = n^(-1/2); not a bound", color="k",
                        linestyle="--", linewidth=1.2)
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
