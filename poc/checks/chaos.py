@@ -22,11 +22,12 @@ Method.
   cannot flatten the curve; the check measures that ratio (half-split estimate
   of the reference's path error against the n_max system's fluctuation) and
   states N in the JSON.
-* For each n of the grid and each replicate (independent seeds
-  ``ctx.rng(2, alpha index, n index, r)``): :func:`poc.limits.coupled_run` runs the
-  n-particle system and its nonlinear copies on the same initial values and
-  noise, giving the coupling error ``mean_i |x_i^n(T) - xbar_i(T)|``, and the
-  sliced W_1 (32 fixed directions shared by all n and alphas) of the particle
+* For each alpha, :func:`poc.chaos_study` does the rest (the same code a
+  user calls): for each n and replicate, :func:`poc.limits.coupled_run` runs
+  the n-particle system and its nonlinear copies on the same initial values
+  and noise (seeds from ``SeedSequence([seed, study id, unit index])``),
+  giving the coupling error ``mean_i |x_i^n(T) - xbar_i(T)|``, and the
+  sliced W_1 (32 fixed directions shared by all n) of the particle
   cloud and of the copies to the reference cloud. The copies are n i.i.d.
   limit samples: their distance is the sampling floor, which decays like
   ``n^(1/alpha - 1)`` in heavy tails (slower than n^(-1/2)); the interaction
@@ -86,16 +87,18 @@ Samorodnitsky and Taqqu (1994), Ch. 1 (stable sums, ``E|S_alpha(1)| =
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..data import teacher_student
 from ..drifts import LinearMeanField, MeanFieldNetwork
-from ..limits import ReferenceCloud, coupled_run, reference_cloud
+from ..limits import ReferenceCloud, coupled_run
 from ..particles import Trajectory
 from ..rates import RateFit, Verdict, fit_rate, judge
-from ..wasserstein import SortedReference, require_finite_moment, unit_directions
+from ..studies import StudyWarning, chaos_study
+from ..wasserstein import require_finite_moment
 from ._base import Case, Context
 
 NAME = "chaos"
@@ -109,7 +112,6 @@ TOL_W1 = 0.05  # interaction part (<= coupling error) changes the floor's log-sl
 TOL_LIN = 0.05  # exact power law; slack for bootstrap intervals of infinite-variance replicates
 REF_FACTOR = 32  # N = 32 n_max: the reference adds sqrt(1 + 1/32) - 1 = 1.6 % at n_max
 REF_RATIO_MAX = 0.35  # reference path error / n_max fluctuation; adds <= 6 %, slope bias < 0.02
-N_PROJECTIONS = 32  # sliced W_1 directions in R^3 (shared by all n: no Monte Carlo noise in the slope)
 LINEAR_A, LINEAR_C, LINEAR_X0 = 1.0, 2.0, 1.0
 _LIN_BLOCK = 1 << 19  # entries (n x replicate columns) per linear coupled run: bounds memory
 
@@ -268,38 +270,32 @@ def linear_verdict(fit: RateFit, alpha: float) -> tuple[Verdict, str]:
 # the two experiments
 
 
+@dataclass(frozen=True)
+class GaussianStart:
+    """``theta_0 ~ N(0, I_d)`` i.i.d.: the ``x0`` of the network studies (picklable)."""
+
+    d: int
+
+    def __call__(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.standard_normal((n, self.d))
+
+
 def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: float, ia: int,
-                   directions: np.ndarray, bar) -> dict:
-    ns = st.ns
-    n_max = ns[-1]
-    N = reference_size(n_max)
-    g = ctx.rng(1, ia)
-    ref = reference_cloud(net, g.standard_normal((N, st.d)), alpha=alpha, sigma=st.sigma,
-                          step=st.step, n_steps=st.n_steps, noise="iid", seed=g, progress=False)
-    final = ref.trajectory.final
-    u_ref = ref.features[-1]
-    # half-split estimate of the reference path's own error at T: (u_a - u_b)/2 ~ u^N - u
-    half = N // 2
-    ref_err = 0.5 * (net.mean_features(final[:half]) - net.mean_features(final[half:]))
-    sref = SortedReference.build(final, directions)
-    R = st.reps_net
-    ce = np.empty((len(ns), R))
-    w1p = np.empty((len(ns), st.reps_w1_net))
-    w1c = np.empty((len(ns), st.reps_w1_net))
-    fluct = np.empty(R)
-    for j, n in enumerate(ns):
-        for r in range(R):
-            gr = ctx.rng(2, ia, j, r)
-            run = coupled_run(net, gr.standard_normal((n, st.d)), ref, seed=gr, progress=False)
-            ce[j, r] = run.coupling_error()
-            if r < st.reps_w1_net:
-                w1p[j, r] = sref.sliced_w1(run.system.final)
-                w1c[j, r] = sref.sliced_w1(run.copies.final)
-            if n == n_max:
-                fluct[r] = float(np.mean((net.mean_features(run.system.final) - u_ref) ** 2))
-        bar.update(1)
-    ratio = math.sqrt(float(np.mean(ref_err**2)) / float(np.mean(fluct)))
-    return {"alpha": alpha, "N": N, "ce": ce, "w1p": w1p, "w1c": w1c, "ref_ratio": ratio}
+                   bar) -> dict:
+    """One :func:`poc.chaos_study` of the network at ``alpha`` (default reference N = 32 n_max)."""
+    with warnings.catch_warnings():
+        # the network's interaction is bounded, so its coupling errors have finite variance:
+        # the study's warning about few heavy-tailed replicates does not apply here
+        warnings.simplefilter("ignore", StudyWarning)
+        res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
+                          step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
+                          seed=ctx.rng(1, ia), progress=False)
+    bar.update(len(st.ns))
+    d = res.data
+    k = st.reps_w1_net
+    return {"alpha": alpha, "N": d["reference_size"], "ce": np.stack(d["coupling_error"]),
+            "w1p": np.stack(d["w1_particles"])[:, :k], "w1c": np.stack(d["w1_iid_floor"])[:, :k],
+            "ref_ratio": d["reference_ratio"], "study": res}
 
 
 def _linear_alpha(ctx: Context, st: Settings, model: LinearMeanField, alpha: float, ia: int,
@@ -345,11 +341,10 @@ def run(ctx: Context) -> list[Case]:
     data = teacher_student(st.m, st.d, seed=ctx.rng(0))
     net = MeanFieldNetwork(data.X_train, data.y_train, "tanh")
     lin = LinearMeanField(LINEAR_A, LINEAR_C)
-    directions = unit_directions(ctx.rng(4), N_PROJECTIONS, st.d)
     ns = st.ns
     bar = ctx.bar(total=2 * len(st.alphas) * len(ns), desc="chaos")
     try:
-        net_res = [_network_alpha(ctx, st, net, a, ia, directions, bar)
+        net_res = [_network_alpha(ctx, st, net, a, ia, bar)
                    for ia, a in enumerate(st.alphas)]
         lin_res = [_linear_alpha(ctx, st, lin, a, ia, bar) for ia, a in enumerate(st.alphas)]
     finally:
