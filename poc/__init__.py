@@ -7,7 +7,7 @@ scheme of an interacting particle SDE, the particles propagate chaos at rate
 n^(-1/2), and the heavy-tailed limit makes the weights compressible.
 """
 
-from . import drifts, euler, limits, rates
+from . import drifts, euler, limits, rates, studies
 from ._validation import ParameterTypeError
 from .euler import strong_error
 from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
@@ -43,6 +43,7 @@ __all__ = [
     "simulate",
     "sliced_wasserstein",
     "strong_error",
+    "studies",
     "train",
     "wasserstein",
     "wasserstein_to_law",

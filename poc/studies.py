@@ -377,13 +377,25 @@ class StudyResult:
             return None
         return judge(self.fit, self.expected, tolerance=self.tolerance, relation=self.relation)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, main_only: bool = False, label: str | None = None,
+             color=None):
         """The log-log panel: replicate means, bootstrap band, fitted lines, theory slope.
+
+        The band is a 95 % bootstrap band of each replicate mean; the legend
+        gives each fitted slope with the same interval as :attr:`fit`. The
+        theory slope (when ``expected`` was given) is a guide drawn through
+        1.4 x the first point, not a bound.
 
         Parameters
         ----------
         ax : matplotlib Axes, optional
             Where to draw (a new figure if None).
+        main_only : bool, optional
+            Draw only the fitted quantity (to overlay several studies on one panel).
+        label : str, optional
+            Legend label of the main curve (default: the quantity's name).
+        color : optional
+            Colour of the main curve.
 
         Returns
         -------
@@ -396,18 +408,21 @@ class StudyResult:
             ax = axes[0, 0]
         colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00"]
         markers = ["o", "s", "^", "D", "v"]
-        for k, s in enumerate(self.series):
+        shown = self.series[:1] if main_only else self.series
+        for k, s in enumerate(shown):
+            col = color if (k == 0 and color is not None) else colors[k % 5]
             rate_panel(ax, s.x, s.rows, slope=s.fit.slope, intercept=s.fit.intercept,
-                       ci=s.fit.ci, label=s.label, color=colors[k % 5], marker=markers[k % 5])
-        if self.expected is not None:
+                       ci=s.fit.ci, label=(label if k == 0 and label else s.label), color=col,
+                       marker=markers[k % 5])
+        if self.expected is not None and not main_only:
             first = self.series[0]
             reference_line(ax, first.x, 1.4 * float(first.mean[0]), self.expected,
-                           f"theory slope {self.expected:+.3g} (guide through the first point)")
+                           f"theory slope {self.expected:+.3g} (guide, not a bound)")
         ax.set(xlabel=self.xlabel, ylabel=self.ylabel, title=f"{self.study} study: {self.what}")
         ax.title.set_fontsize(9)
         ax.legend(fontsize=7, loc="best")
         v = self.verdict
-        if v is not None:
+        if v is not None and not main_only:
             verdict_badge(ax, v.passed, f"slope vs {self.expected:+.3g}")
         return ax
 
