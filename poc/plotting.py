@@ -27,7 +27,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: fl
 
 def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str, color,
                marker: str = "o", level: float = 0.95, show_points: bool = True,
-               linestyle: str = "-") -> None:
+               linestyle: str = "-", linewidth: float = 1.4) -> None:
     """Plot replicate means with a bootstrap band, the fitted power law and its slope.
 
     Parameters
@@ -59,7 +59,7 @@ def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str,
         ax.plot(x, mean, marker, color=color, markersize=4 if marker != "x" else 6,
                 mfc="none" if marker in "Dx" else color)
     xx = np.geomspace(x.min(), x.max(), 50)
-    ax.plot(xx, np.exp(intercept) * xx**slope, linestyle=linestyle, color=color, linewidth=1.4,
+    ax.plot(xx, np.exp(intercept) * xx**slope, linestyle=linestyle, color=color, linewidth=linewidth,
             label=f"{label}: slope {slope_text(slope, ci)}")
 
 

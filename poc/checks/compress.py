@@ -391,7 +391,9 @@ _COLORS = {"alpha = 1.2": "#0072B2", "alpha = 1.4": "#E69F00", "alpha = 1.6": "#
            "Gaussian (alpha = 2)": "#56B4E9", "no noise": "#000000"}
 _KIND_STYLE = {"isotropic": ("#D55E00", "s"), "neuron": ("#CC79A7", "^")}
 # the two controls nearly coincide: distinct markers and dash patterns keep both visible
-_CONTROL_STYLE = {"gaussian": ("D", (0, (5, 2))), "none": ("x", (0, (1, 1.5)))}
+# (a wide light line under a thin dotted black one: both stay visible where they coincide)
+_CONTROL_STYLE = {"gaussian": ("D", "-"), "none": ("x", (0, (1, 1.5)))}
+_CONTROL_WIDTH = {"gaussian": 4.0, "none": 1.4}
 
 
 def _style(c: Condition) -> tuple[str, str]:
@@ -415,7 +417,8 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
             col, mk = _style(c)
             f = fits[c.key, j]
             rate_panel(ax, ns, res[c.key].errors[:, :, j], slope=f.slope, intercept=f.intercept,
-                       ci=f.ci, label=c.label, color=col, marker=mk, linestyle=_linestyle(c))
+                       ci=f.ci, label=c.label, color=col, marker=mk, linestyle=_linestyle(c),
+                       linewidth=_CONTROL_WIDTH.get(c.role, 1.4))
         first = True
         for c in conds:
             if c.role == "heavy" and c.kind == "iid":
@@ -461,6 +464,7 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
         col, mk = _style(c)
         p = res[c.key].prunable.mean(axis=1)
         ax.plot(ns, p, marker=mk, linestyle=_linestyle(c), color=col, markersize=4,
+                linewidth=_CONTROL_WIDTH.get(c.role, 1.4),
                 mfc="none" if mk in "Dx" else col,
                 label=f"{c.label} (train loss {res[c.key].loss[-1].mean():.3f})")
     ax.set_xscale("log", base=2)
