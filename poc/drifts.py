@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 from llvmlite import ir
@@ -66,6 +67,7 @@ __all__ = [
     "FeatureDrift",
     "LinearMeanField",
     "MeanFieldNetwork",
+    "NumpyDrift",
     "PairwiseDrift",
 ]
 
@@ -117,23 +119,43 @@ def _feature_response_into(response, x, u, out):
             response(x[i], u, out[i])
 
 
+# Columns j of the cloud visited per tile by the pairwise kernel: a tile of
+# 256 rows (d <= 8: <= 16 KB) stays in L1 while the 64 rows i of a block run
+# over it. Tiling changes the order in which (i, j) pairs are *visited*, not
+# the order in which each sum is *formed*: acc[i] still receives K(x_i, y_0),
+# K(x_i, y_1), ... in j order, so the result is the plain sequential sum,
+# independent of the tile size and of the number of threads. No fastmath: it
+# would let LLVM reassociate that sum (and assume the user's values finite).
+_JTILE = 256
+
+
 @njit(parallel=True)
-def _pairwise_into(confinement, interaction, x, out):
-    n, d = x.shape
-    for b in prange(_n_blocks_nb(n)):
+def _pairwise_into(confinement, interaction, x, cloud, out):
+    """out[i] = V(x_i) + (1/N) sum_j K(x_i, cloud_j); x (k, d), cloud (N, d).
+
+    The particle drift is the case cloud = x. Parallel over fixed blocks of
+    _PBLOCK points; per point the sum over j is sequential (see _JTILE).
+    """
+    k, d = x.shape
+    N = cloud.shape[0]
+    for b in prange(_n_blocks_nb(k)):
+        i0 = b * _PBLOCK
+        i1 = min(k, i0 + _PBLOCK)
         tmp = np.empty(d)
-        acc = np.empty(d)
-        for i in range(b * _PBLOCK, min(n, (b + 1) * _PBLOCK)):
-            xi = x[i]
-            acc[:] = 0.0
-            for j in range(n):
-                interaction(xi, x[j], tmp)
-                for k in range(d):
-                    acc[k] += tmp[k]
-            confinement(xi, tmp)
-            oi = out[i]
-            for k in range(d):
-                oi[k] = tmp[k] + acc[k] / n
+        acc = np.zeros((i1 - i0, d))
+        for j0 in range(0, N, _JTILE):
+            j1 = min(N, j0 + _JTILE)
+            for i in range(i0, i1):
+                xi = x[i]
+                ai = acc[i - i0]
+                for j in range(j0, j1):
+                    interaction(xi, cloud[j], tmp)
+                    for c in range(d):
+                        ai[c] += tmp[c]
+        for i in range(i0, i1):
+            confinement(x[i], tmp)
+            for c in range(d):
+                out[i, c] = tmp[c] + acc[i - i0, c] / N
 
 
 @njit(cache=True)
@@ -164,6 +186,31 @@ def _probe_binary(f, x, y, out):
 _ROW = typeof(np.empty(1))
 
 
+def _root_cause(exc: Exception) -> str:
+    """The line of a Numba compile error that says what is wrong.
+
+    Numba wraps the cause in layers of "Failed in nopython mode pipeline",
+    "During: ..." and source excerpts; the cause is a "due to" clause of an
+    argument-binding failure, a "No implementation ... >>> signature" pair, or
+    the first line that is none of the wrappers.
+    """
+    text = str(exc)
+    m = re.search(r'due to "(?:\w+Error: )?([^"]+)"', text)
+    if m:
+        return m.group(1)
+    lines = [ln.strip() for ln in text.splitlines()]
+    keep = [ln for ln in lines
+            if ln and not ln.startswith(("Failed in ", "During:", "File ", "^"))]
+    if not keep:
+        return type(exc).__name__
+    first = keep[0]
+    if first.startswith("No implementation of function"):
+        sig = next((ln for ln in keep if ln.startswith(">>>")), None)
+        if sig is not None:
+            return f"no implementation of {sig[3:].strip()}"
+    return first
+
+
 def _check_user_function(func, name: str, n_arrays: int, form: str):
     """Raise ParameterTypeError unless ``func`` is a numba.njit function
     that compiles when called with ``n_arrays`` float64 1-D arrays."""
@@ -176,12 +223,68 @@ def _check_user_function(func, name: str, n_arrays: int, form: str):
     try:
         probe.compile((typeof(func),) + (_ROW,) * n_arrays)
     except Exception as exc:  # numba raises TypingError, LoweringError, ...
-        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
         raise ParameterTypeError(
             f"{name} ({getattr(func, '__name__', func)!s}) does not compile as {form} with "
-            f"float64 1-D arrays: {first}"
+            f"float64 1-D arrays: {_root_cause(exc)}"
         ) from exc
     return func
+
+
+# Second fill value of the write probe (see _check_writes): an entry that is
+# NaN after a NaN fill *and* this value after this fill was never written.
+_UNSET = -7.7700013e307
+# Spare entries after every probe array: a function written for a larger d
+# than the probe's writes there instead of past the end of the allocation.
+_PROBE_PAD = 64
+
+
+def _probe_array(values) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    buf = np.zeros(values.size + _PROBE_PAD)
+    buf[: values.size] = values
+    return buf[: values.size]
+
+
+def _check_writes(func, name: str, form: str, inputs, out_len: int) -> None:
+    """Call ``func(*inputs, out)`` on probes; ValueError if it returns a value
+    or leaves an entry of ``out`` unwritten.
+
+    A kernel that returns its result instead of writing it leaves ``out`` as it
+    was, which in the simulation kernels is uninitialised memory: silent
+    garbage. ``out`` is filled with NaN and, in a second call, with another
+    value, so that an entry is reported only if it kept the fill both times
+    (a function may legitimately write NaN).
+    """
+    fname = getattr(func, "__name__", repr(func))
+    got = []
+    for fill in (np.nan, _UNSET):
+        out = _probe_array(np.full(out_len, fill))
+        args = [_probe_array(a) for a in inputs]
+        try:
+            ret = func(*args, out)
+        except Exception as exc:
+            raise ValueError(
+                f"{name} ({fname}) raised {type(exc).__name__} when called as {form} on a probe "
+                f"(x of length {len(inputs[0])}): {exc}"
+            ) from exc
+        if ret is not None:
+            raise ValueError(
+                f"{name} ({fname}) returned a value ({type(ret).__name__}) when called as {form}; "
+                "the return value is ignored: write into out rather than return"
+            )
+        got.append(out.copy())
+    unwritten = np.flatnonzero(np.isnan(got[0]) & (got[1] == _UNSET))
+    if unwritten.size:
+        raise ValueError(
+            f"{name} ({fname}) left out[{', '.join(map(str, unwritten[:5].tolist()))}] unwritten "
+            f"({unwritten.size} of {out_len} entries) when called as {form} with x of length "
+            f"{len(inputs[0])}: every entry of out must be set; write into out rather than return"
+        )
+
+
+def _probe_point(d: int, shift: float = 0.0) -> np.ndarray:
+    """A fixed, generic probe point in R^d (no zeros, no repeated values)."""
+    return 0.3 + shift + 0.137 * np.arange(1, d + 1) * np.where(np.arange(d) % 2, -1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------
@@ -455,6 +558,62 @@ class Drift:
         """Write b(x_i, mu^n) for every particle into ``out`` (n, d)."""
         raise NotImplementedError
 
+    def _against_workspace(self, k: int, N: int, d: int) -> dict:
+        """Buffers of :meth:`_against_into` for k points against a cloud of N."""
+        return {}
+
+    def _against_work(self, k: int, N: int, d: int) -> float:
+        """Rough operation count of one :meth:`_against_into` call."""
+        return self._work(max(k, N), d)
+
+    def _against_into(self, ws, x, cloud, out) -> None:
+        """Write b(x_i, mu^cloud) for every row of x (k, d) into out (k, d).
+
+        Private fast path (inputs trusted: float64, C-contiguous, same d):
+        the nonlinear copies of :mod:`poc.limits` call it at every step.
+        """
+        raise NotImplementedError
+
+    def against(self, x, cloud) -> np.ndarray:
+        r"""The drift at the points ``x`` under the empirical measure of ``cloud``.
+
+        Returns ``b(x_i, mu^cloud)`` with ``mu^cloud = (1/N) sum_j
+        delta_{cloud_j}``: the drift that the McKean-Vlasov (nonlinear) copies
+        feel when ``cloud`` is a large reference cloud standing for the limit
+        law. ``drift.against(x, x)`` equals ``drift(x)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (k, d) or (k,)
+            Points at which the drift is evaluated.
+        cloud : array_like, shape (N, d) or (N,)
+            Particles whose empirical measure is used.
+
+        Returns
+        -------
+        numpy.ndarray, shape (k, d)
+
+        Raises
+        ------
+        ValueError
+            If x or cloud is not a finite real array of 1 or 2 dimensions,
+            their numbers of coordinates differ, or the drift does not accept
+            them (e.g. a network's input dimension).
+        """
+        x = _as_cloud(x, "x")
+        cloud = _as_cloud(cloud, "cloud")
+        if x.shape[1] != cloud.shape[1]:
+            raise ValueError(
+                f"x and cloud must have the same number of coordinates d: x has shape {x.shape}, "
+                f"cloud has shape {cloud.shape}"
+            )
+        (k, d), N = x.shape, cloud.shape[0]
+        self._check_state(N, d)
+        self._check_state(k, d)
+        out = np.empty_like(x)
+        self._against_into(self._against_workspace(k, N, d), x, cloud, out)
+        return out
+
     def __call__(self, x) -> np.ndarray:
         """Evaluate the drift at every particle of the cloud ``x``.
 
@@ -501,9 +660,11 @@ class FeatureDrift(Drift):
     ------
     TypeError (ParameterTypeError, also a ValueError)
         If a function is not a numba.njit function, or does not compile for
-        float64 1-D array arguments.
+        float64 1-D array arguments; the message carries Numba's reason.
     ValueError
-        If n_features is not a positive integer.
+        If n_features is not a positive integer, or a function returns a
+        value or leaves part of ``out`` unwritten on a probe (checked at
+        construction for d = 1 and on first use for every other d).
     """
 
     features = None
@@ -514,6 +675,22 @@ class FeatureDrift(Drift):
         self.features = _check_user_function(features, "features", 2, "features(x, out)")
         self.response = _check_user_function(response, "response", 3, "response(x, u, out)")
         self.n_features = check_int(n_features, "n_features", low=1)
+        self._probed: set[int] = set()
+        self._probe(1)
+
+    def _probe(self, d: int) -> None:
+        """Check, once per d, that the user's functions write all of out (see _check_writes)."""
+        if self.features is None or d in self._probed:
+            return
+        m = self._n_features(d)
+        _check_writes(self.features, "features", "features(x, out)", [_probe_point(d)], m)
+        _check_writes(self.response, "response", "response(x, u, out)",
+                      [_probe_point(d), _probe_point(m, 0.2)], d)
+        self._probed.add(d)
+
+    def _check_state(self, n, d):
+        super()._check_state(n, d)
+        self._probe(d)
 
     def __repr__(self) -> str:
         return (f"FeatureDrift(features={self.features.__name__}, "
@@ -536,6 +713,17 @@ class FeatureDrift(Drift):
 
     def _response_into(self, x, u, out) -> None:
         _feature_response_into(self.response, x, u, out)
+
+    def _against_workspace(self, k, N, d):
+        return {"cloud": self._workspace(N, d), "u": np.empty(self._n_features(d))}
+
+    def _against_work(self, k, N, d):
+        return self._work(N, d) + self._work(k, d)
+
+    def _against_into(self, ws, x, cloud, out):
+        u = ws["u"]
+        self._mean_features_into(ws["cloud"], cloud, u)
+        self._response_into(x, u, out)
 
     def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
         if u_fixed is None:
@@ -605,19 +793,40 @@ class PairwiseDrift(Drift):
 
     Notes
     -----
-    Cost ``O(n^2 d)`` per evaluation, parallel over i; the sum over j is
-    sequential, so results do not depend on the number of threads.
+    Cost ``O(n^2 d)`` per evaluation, and ``O(k N d)`` for
+    :meth:`against` (k points against a cloud of N), parallel over fixed
+    blocks of points; the sum over j is sequential, so results do not depend
+    on the number of threads.
 
     Raises
     ------
     TypeError (ParameterTypeError, also a ValueError)
         If a function is not a numba.njit function, or does not compile for
-        float64 1-D array arguments.
+        float64 1-D array arguments; the message carries Numba's reason.
+    ValueError
+        If a function returns a value or leaves part of ``out`` unwritten on a
+        probe (checked at construction for d = 1 and on first use for every
+        other d).
     """
 
     def __init__(self, confinement, interaction):
         self.confinement = _check_user_function(confinement, "confinement", 2, "f(x, out)")
         self.interaction = _check_user_function(interaction, "interaction", 3, "k(x, y, out)")
+        self._probed: set[int] = set()
+        self._probe(1)
+
+    def _probe(self, d: int) -> None:
+        """Check, once per d, that the user's functions write all of out (see _check_writes)."""
+        if d in self._probed:
+            return
+        _check_writes(self.confinement, "confinement", "f(x, out)", [_probe_point(d)], d)
+        _check_writes(self.interaction, "interaction", "k(x, y, out)",
+                      [_probe_point(d), _probe_point(d, -0.9)], d)
+        self._probed.add(d)
+
+    def _check_state(self, n, d):
+        super()._check_state(n, d)
+        self._probe(d)
 
     def __repr__(self) -> str:
         return (f"PairwiseDrift(confinement={self.confinement.__name__}, "
@@ -626,8 +835,130 @@ class PairwiseDrift(Drift):
     def _work(self, n, d):
         return 10.0 * n * n * d
 
+    def _against_work(self, k, N, d):
+        return 10.0 * k * N * d
+
     def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
-        _pairwise_into(self.confinement, self.interaction, x, out)
+        _pairwise_into(self.confinement, self.interaction, x, x, out)
+
+    def _against_into(self, ws, x, cloud, out):
+        _pairwise_into(self.confinement, self.interaction, x, cloud, out)
+
+
+class NumpyDrift(Drift):
+    r"""Drift given by a vectorised NumPy function ``func(x, cloud)``.
+
+    ``func(x, cloud)`` returns the (k, d) array of ``b(x_i, mu^cloud)`` for
+    points ``x`` (k, d) under the empirical measure of ``cloud`` (N, d); the
+    particle system calls ``func(x, x)``, the McKean-Vlasov copies
+    ``func(xbar, reference_cloud)``. Both arguments are read-only.
+
+    This adapter is for models that are easiest to write in NumPy. It is
+    slower than the Numba families (:class:`FeatureDrift`,
+    :class:`PairwiseDrift`): the function runs single-threaded in Python
+    and, for a pairwise interaction written by broadcasting, allocates
+    (k, N, d) temporaries.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(x, cloud) -> ndarray of shape (len(x), d)``, real and finite.
+    name : str, optional
+        Name used in error messages (default: ``func.__name__``).
+
+    Raises
+    ------
+    TypeError (ParameterTypeError)
+        If func is not callable or name is not a string.
+    ValueError
+        If, on a probe cloud (5 points in d = 1, or in d = 2 or 3 if d = 1
+        fails), func raises, returns a non-real array, the wrong shape, or
+        non-finite values. The message names the function. The shape is
+        checked again at every call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def kuramoto(x, cloud):  # -x + mean_j sin(y_j - x)
+    ...     return -x + np.sin(cloud[None, :, :] - x[:, None, :]).mean(axis=1)
+    >>> b = NumpyDrift(kuramoto)
+    >>> b(np.zeros((3, 1))).ravel().tolist()
+    [0.0, 0.0, 0.0]
+    """
+
+    def __init__(self, func, *, name: str | None = None):
+        if not callable(func):
+            raise ParameterTypeError(
+                f"func must be a callable func(x, cloud) -> (len(x), d) array, got {func!r} of "
+                f"type {type(func).__name__}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise ParameterTypeError(f"name must be a string or None, got {name!r}")
+        self.func = func
+        self.name = name if name is not None else getattr(func, "__name__", repr(func))
+        self._probe()
+
+    def __repr__(self) -> str:
+        return f"NumpyDrift({self.name})"
+
+    def _probe(self) -> None:
+        rng = np.random.default_rng(20240601)
+        first = None
+        for d in (1, 2, 3):
+            z = rng.standard_normal((5, d))
+            try:
+                self._call(z, z, check_finite=True)
+                return
+            except _ProbeCallError as exc:
+                first = first or exc
+                continue
+        raise ValueError(f"{first} (probed with clouds of shape (5, d) for d = 1, 2, 3)") \
+            from first.__cause__
+
+    def _call(self, x, cloud, *, check_finite: bool = False) -> np.ndarray:
+        xv = x.view()
+        xv.flags.writeable = False
+        cv = xv if cloud is x else cloud.view()
+        cv.flags.writeable = False
+        try:
+            r = self.func(xv, cv)
+        except Exception as exc:
+            raise _ProbeCallError(
+                f"NumpyDrift {self.name!r}: func(x, cloud) raised {type(exc).__name__}: {exc}"
+            ) from exc
+        r = np.asarray(r)
+        if r.dtype.kind not in "biuf":
+            raise ValueError(
+                f"NumpyDrift {self.name!r}: func(x, cloud) must return a real array, got dtype "
+                f"{r.dtype}"
+            )
+        if r.shape != x.shape:
+            raise ValueError(
+                f"NumpyDrift {self.name!r}: func(x, cloud) must return shape (len(x), d) = "
+                f"{x.shape}, got {r.shape}"
+            )
+        if check_finite and not np.all(np.isfinite(r)):
+            raise ValueError(
+                f"NumpyDrift {self.name!r}: func(x, cloud) returned non-finite values on a probe "
+                f"cloud of shape {x.shape}"
+            )
+        return r
+
+    def _work(self, n, d):
+        return 10.0 * n * n * d
+
+    def _against_work(self, k, N, d):
+        return 10.0 * k * N * d
+
+    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
+        out[:] = self._call(x, x)
+
+    def _against_into(self, ws, x, cloud, out):
+        out[:] = self._call(x, cloud)
+
+
+class _ProbeCallError(ValueError):
+    """func of a NumpyDrift raised (a ValueError naming the function)."""
 
 
 # ---------------------------------------------------------------------------
