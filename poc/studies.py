@@ -717,7 +717,8 @@ def _euler_unit(cfg: _EulerUnit, ss: np.random.SeedSequence, sh: _EulerShared) -
 
 def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, replicates: int,
                 reference_step: float | None = None, n: int = 1, noise: str = "iid",
-                interacting: bool = True, seed=0, expected: float | None = None,
+                interacting: bool = True, batch_size: int | None = None, seed=0,
+                expected: float | None = None,
                 tolerance: float = 0.05, relation: str = "equal",
                 progress: bool | None = None) -> StudyResult:
     r"""Strong error ``E|x^eta(T) - x(T)|`` of the Euler scheme against the step eta.
@@ -752,6 +753,9 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     noise : {"iid", "isotropic", "neuron"}, optional
     interacting : bool, optional
         False for a drift without interaction (simulated in shared clouds, faster).
+    batch_size : int, optional
+        MeanFieldNetwork only: the tested runs are minibatch noisy SGD (see
+        :func:`poc.euler.strong_error`), the reference the full-gradient system.
     seed, expected, tolerance, relation, progress
         As in :func:`chaos_study`.
 
@@ -788,7 +792,8 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     seed = master_seed(seed)
     sid = study_id("euler_study")
     kw = {"alpha": alpha, "sigma": sigma, "T": T, "steps": steps_v,
-          "reference_step": T / n_fine, "noise": noise, "interacting": bool(interacting)}
+          "reference_step": T / n_fine, "noise": noise, "interacting": bool(interacting),
+          "batch_size": batch_size}
     size = max(1, 2048 // n) if not interacting else max(1, _UNIT_PARTICLES // (n * 64))
     counts = [min(size, replicates - r0) for r0 in range(0, replicates, size)]
     units = [Unit.make(seed, sid, (b,), _EulerUnit(c, n)) for b, c in enumerate(counts)]
@@ -802,7 +807,7 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
              f"({round(steps_v[-1] * n_fine / T)} x finer than the smallest step), same Levy path "
              f"and start; the interval is a paired bootstrap over the {replicates} paths."]
     data = {"steps": steps_v, "strong_error": rows, "reference_step": T / n_fine,
-            "replicates": replicates}
+            "replicates": replicates, "n": n, "d": start.d, "batch_size": batch_size}
     settings = {"drift": repr(drift), "x0": _name(start.func) if start.func else start.point,
                 "alpha": alpha, "sigma": sigma, "T": T, "steps": steps_v,
                 "reference_step": T / n_fine, "n": n, "noise": noise, "seed": seed}

@@ -8,7 +8,7 @@ needs is that, on the step condition ``eta <= n^(-alpha/2 - 1)``, the SGD
 iterates stay within ``O(n^(-1/2))`` of the continuous-time particle system
 (along that condition ``(n eta)^(1/alpha) = n^(-1/2)``).
 
-Method. :func:`poc.euler.strong_error`: nested grids with common random
+Method. :func:`poc.euler_study` (built on :func:`poc.euler.strong_error`): nested grids with common random
 numbers (one Levy path per replicate, coarse increments = sums of fine ones),
 reference = full-gradient Euler run with a step 8 times finer than the
 smallest tested one, on the same path and from the same start; error =
@@ -67,7 +67,9 @@ from ..data import teacher_student
 from ..drifts import FeatureDrift, MeanFieldNetwork
 from ..euler import strong_error
 from ..rates import RateFit, fit_rate, judge
+from ..studies import euler_study
 from ._base import Case, Context
+from .chaos import GaussianStart
 
 NAME = "euler"
 TITLE = ("The Euler scheme converges strongly at least at the order 1/alpha of the (n eta)^(1/alpha) "
@@ -179,11 +181,12 @@ def _starts(ctx: Context, key: tuple, reps: int, n: int) -> np.ndarray:
     return ctx.rng(800, *key).standard_normal((reps, n, DIM))
 
 
-def _series_values(res, fit: RateFit) -> dict:
-    unpaired = fit_rate(res.steps, res.errors, seed=0)
-    return {"steps": res.steps, "mean_error": res.mean, "replicates": res.n_replicates,
-            "reference_step": res.reference_step, "n": res.n, "d": res.d,
-            "batch_size": res.batch_size, "unpaired_ci": list(unpaired.ci)}
+def _series_values(res, errors: np.ndarray) -> dict:
+    d = res.data
+    unpaired = fit_rate(d["steps"], errors, seed=0)
+    return {"steps": d["steps"], "mean_error": errors.mean(axis=1), "replicates": d["replicates"],
+            "reference_step": d["reference_step"], "n": d["n"], "d": d["d"],
+            "batch_size": d["batch_size"], "unpaired_ci": list(unpaired.ci)}
 
 
 def run(ctx: Context) -> list[Case]:
@@ -199,17 +202,18 @@ def run(ctx: Context) -> list[Case]:
         rng = ctx.rng(t)
         if kind in ("sde", "net", "sgd"):
             if kind == "sde":
-                res = strong_error(sde, [[1.0]], alpha=a, sigma=SIGMA, T=T, steps=steps,
-                                   reference_step=ref, n_replicates=sz["sde_reps"], interacting=False,
-                                   seed=rng, progress=False)
+                res = euler_study(sde, [1.0], alpha=a, sigma=SIGMA, T=T, steps=steps,
+                                  reference_step=ref, replicates=sz["sde_reps"],
+                                  interacting=False, seed=rng, progress=False)
             else:
-                reps = sz["net_reps"]
-                res = strong_error(net, _starts(ctx, (t,), reps, sz["n"]), alpha=a, sigma=SIGMA, T=T,
-                                   steps=steps, reference_step=ref, n_replicates=reps,
-                                   batch_size=BATCH if kind == "sgd" else None, seed=rng, progress=False)
-            fit = res.fit(seed=t)
-            data[kind][a] = (res.steps, res.errors, fit)
-            vals = _series_values(res, fit)
+                res = euler_study(net, GaussianStart(DIM), n=sz["n"], alpha=a, sigma=SIGMA, T=T,
+                                  steps=steps, reference_step=ref, replicates=sz["net_reps"],
+                                  batch_size=BATCH if kind == "sgd" else None, seed=rng,
+                                  progress=False)
+            fit = res.fit
+            errors = np.stack(res.data["strong_error"])
+            data[kind][a] = (res.data["steps"], errors, fit)
+            vals = _series_values(res, errors)
             if kind == "sde":
                 cases.append(step_order_case(f"(a) single SDE, alpha={a:g}: order in eta", fit, a,
                                              values=vals))
