@@ -136,14 +136,26 @@ class _System:
     """One particle cloud advanced by the Euler loop (state and buffers)."""
 
     def __init__(self, drift: Drift, x0: np.ndarray, *, label: str, batch_size=None,
-                 features_in=None, feature_path=None, record=None):
+                 features_in=None, feature_path=None, record=None, clouds_in=None,
+                 cloud_path=None):
         self.drift = drift
         self.label = label
         self.x = np.array(x0, dtype=np.float64, order="C", copy=True)
         n, d = self.x.shape
         self.b = np.empty_like(self.x)
         self.bad = np.zeros((n + _PBLOCK - 1) // _PBLOCK, dtype=np.bool_)
-        self.ws = drift._workspace(n, d, batch_size)
+        # clouds_in (n_steps + 1, N, d): step k uses the drift against clouds_in[k]
+        # (nonlinear copies of a pairwise or NumPy drift); cloud_path receives x_k
+        self.clouds_in = clouds_in
+        self.cloud_path = cloud_path
+        if cloud_path is not None:
+            cloud_path[0] = self.x
+        if clouds_in is None:
+            self.ws = drift._workspace(n, d, batch_size)
+            self.work = drift._work(n, d)
+        else:
+            self.ws = drift._against_workspace(n, clouds_in.shape[1], d)
+            self.work = drift._against_work(n, clouds_in.shape[1], d)
         self.features_in = features_in
         self.feature_path = feature_path
         is_feature = isinstance(drift, FeatureDrift)
@@ -230,7 +242,7 @@ def _euler_systems(systems: list[_System], step: float, n_steps: int, sigma: flo
         )
     record = systems[0].record
     rec_pos = {} if record is None else {int(k): r for r, k in enumerate(record)}
-    work = sum(s.drift._work(n, d) + 5.0 * n * d for s in systems) + (100.0 * n * d if noisy else 0)
+    work = sum(s.work + 5.0 * n * d for s in systems) + (100.0 * n * d if noisy else 0)
     bar = _progress_bar(progress, n_steps, desc)
     uses_blas = any(s.drift._uses_blas for s in systems)
     with _threads_for(work, uses_blas):
@@ -270,11 +282,17 @@ def _euler_loop(systems, step, n_steps, sigma, increments, noisy, pre_drawn, rec
                     u_out = s.feature_path[k]
                 elif s.track and r_now is not None:
                     u_out = s.u_buf
-                s.drift._drift_into(s.ws, s.x, s.b, u_fixed=u_fixed, u_out=u_out, batch=batch)
+                if s.clouds_in is not None:
+                    s.drift._against_into(s.ws, s.x, s.clouds_in[k], s.b)
+                else:
+                    s.drift._drift_into(s.ws, s.x, s.b, u_fixed=u_fixed, u_out=u_out,
+                                        batch=batch)
                 if s.track and r_now is not None:
                     s.features[r_now] = u_out
                 if not _euler_update(s.x, s.b, step, sigma, incr, noisy, s.bad):
                     _raise_non_finite(s, k + 1, step)
+                if s.cloud_path is not None:
+                    s.cloud_path[k + 1] = s.x
             r_next = rec_pos.get(k + 1)
             if r_next is not None:
                 for s in systems:
@@ -300,8 +318,8 @@ def _raise_non_finite(s: _System, k: int, step: float):
 
 def _euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, *,
            record_every: int | None = None, batch_size: int | None = None, batches=None,
-           features_in=None, feature_path=None, progress: bool | None = False,
-           label: str = "simulation") -> Trajectory:
+           features_in=None, feature_path=None, clouds_in=None, cloud_path=None,
+           progress: bool | None = False, label: str = "simulation") -> Trajectory:
     r"""Private core of the Euler loop; inputs are trusted (no validation).
 
     Advances ``x_{k+1} = x_k + step * b(x_k, mu^n_k) + sigma * increment_k``
@@ -339,6 +357,12 @@ def _euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments,
     feature_path : numpy.ndarray, shape (n_steps + 1, n_features), optional
         Output: receives the cloud's own mean features ``u_k`` for every k,
         including the final state (a reference cloud's path).
+    clouds_in : numpy.ndarray, shape (n_steps + 1, N, d), optional
+        Frozen reference clouds: step k uses ``drift._against_into`` with
+        ``clouds_in[k]`` instead of the cloud's own empirical measure (the
+        nonlinear copies of a pairwise or NumPy drift).
+    cloud_path : numpy.ndarray, shape (n_steps + 1, n, d), optional
+        Output: receives the state ``x_k`` for every k (a reference cloud's path).
     progress : bool or None
         tqdm progress bar: True, False, or None for automatic.
     label : str
@@ -350,7 +374,8 @@ def _euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments,
         At the first step whose new state has a non-finite coordinate.
     """
     s = _System(drift, x, label=label, batch_size=batch_size, features_in=features_in,
-                feature_path=feature_path, record=_record_steps(n_steps, record_every))
+                feature_path=feature_path, record=_record_steps(n_steps, record_every),
+                clouds_in=clouds_in, cloud_path=cloud_path)
     _euler_systems([s], step, n_steps, sigma, increments, batches=batches, progress=progress)
     return s.trajectory(step, n_steps)
 
@@ -362,8 +387,8 @@ def _euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments,
 def _check_drift(drift) -> Drift:
     if not isinstance(drift, Drift):
         raise ParameterTypeError(
-            "drift must be a poc.drifts drift (FeatureDrift, PairwiseDrift, MeanFieldNetwork, "
-            f"LinearMeanField, ...), got {drift!r} of type {type(drift).__name__}"
+            "drift must be a poc.drifts drift (FeatureDrift, PairwiseDrift, NumpyDrift, "
+            f"MeanFieldNetwork, LinearMeanField, ...), got {drift!r} of type {type(drift).__name__}"
         )
     return drift
 
@@ -425,7 +450,7 @@ def simulate(drift: Drift, x0, *, alpha: float, sigma: float, step: float, n_ste
     Parameters
     ----------
     drift : poc.drifts.Drift
-        A FeatureDrift, PairwiseDrift or built-in model.
+        A FeatureDrift, PairwiseDrift, NumpyDrift or built-in model.
     x0 : array_like, shape (n, d), or (n,) for d = 1
         Initial particle positions (finite).
     alpha : float

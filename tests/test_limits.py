@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 from numba import njit
 
-from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork
+from poc.drifts import (
+    DoubleWell,
+    FeatureDrift,
+    LinearMeanField,
+    MeanFieldNetwork,
+    NumpyDrift,
+    PairwiseDrift,
+)
 from poc.limits import (
+    MAX_REFERENCE_BYTES,
     CoupledRun,
     ReferenceCloud,
     coupled_run,
@@ -28,6 +36,28 @@ def resp(x, u, out):
     out[0] = -x[0] + 2.0 * u[0] * u[1]
 
 
+@njit
+def confine(x, out):
+    for k in range(x.size):
+        out[k] = -x[k]
+
+
+@njit
+def kuramoto(x, y, out):
+    for k in range(x.size):
+        out[k] = math.sin(y[k] - x[k])
+
+
+@njit
+def attract(x, y, out):
+    for k in range(x.size):
+        out[k] = 0.7 * (y[k] - x[k])
+
+
+def kuramoto_numpy(x, cloud):
+    return -x + np.sin(cloud[None, :, :] - x[:, None, :]).mean(axis=1)
+
+
 def _network(m=30, d=3, c=1, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((m, d)) / math.sqrt(d)
@@ -43,19 +73,68 @@ KW = dict(alpha=1.6, sigma=0.2, step=0.05, n_steps=40)
     (lambda: _network(c=4), 3),
     (lambda: LinearMeanField(1.0, 0.8), 2),
     (lambda: FeatureDrift(feat, resp, 2), 1),
+    (lambda: PairwiseDrift(confine, kuramoto), 1),
+    (lambda: PairwiseDrift(confine, attract), 2),
+    (lambda: NumpyDrift(kuramoto_numpy), 1),
 ])
 def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
     """n = N, same x0 and seed: copies driven by the cloud's own path are the cloud."""
     drift = make()
     x0 = np.random.default_rng(1).standard_normal((257, d))
     ref = reference_cloud(drift, x0, seed=3, **KW)
-    assert ref.features.shape == (KW["n_steps"] + 1, drift._n_features(d))
     np.testing.assert_array_equal(nonlinear_copies(drift, x0, ref, seed=3).final,
                                   ref.trajectory.final)
     # the reference is an ordinary run, and its path is the cloud's mean features
     np.testing.assert_array_equal(simulate(drift, x0, seed=3, **KW).final, ref.trajectory.final)
-    np.testing.assert_array_equal(ref.features[-1], drift.mean_features(ref.trajectory.final))
-    np.testing.assert_array_equal(ref.features[0], drift.mean_features(x0))
+    if isinstance(drift, FeatureDrift):
+        assert ref.clouds is None
+        assert ref.features.shape == (KW["n_steps"] + 1, drift._n_features(d))
+        np.testing.assert_array_equal(ref.features[-1], drift.mean_features(ref.trajectory.final))
+        np.testing.assert_array_equal(ref.features[0], drift.mean_features(x0))
+    else:  # ... or the cloud itself at every step
+        assert ref.features is None
+        assert ref.clouds.shape == (KW["n_steps"] + 1, 257, d)
+        np.testing.assert_array_equal(ref.clouds[0], x0)
+        np.testing.assert_array_equal(ref.clouds[-1], ref.trajectory.final)
+        rec = simulate(drift, x0, seed=3, record_every=1, **KW)
+        np.testing.assert_array_equal(rec.states, ref.clouds)
+
+
+@pytest.mark.parametrize("make", [lambda: PairwiseDrift(confine, kuramoto),
+                                  lambda: NumpyDrift(kuramoto_numpy)])
+def test_coupled_run_of_pairwise_and_numpy_drifts(make):
+    drift = make()
+    ref = reference_cloud(drift, np.random.default_rng(2).standard_normal(1024), seed=0, **KW)
+    x0 = np.random.default_rng(3).standard_normal((100, 1))
+    run = coupled_run(drift, x0, ref, seed=9, record_every=10)
+    np.testing.assert_array_equal(run.system.final, simulate(drift, x0, seed=9, **KW).final)
+    np.testing.assert_array_equal(run.copies.final, nonlinear_copies(drift, x0, ref, seed=9).final)
+    errs = run.coupling_errors()
+    assert errs.shape == (5,) and errs[0] == 0.0
+    assert 0.0 < run.coupling_error() < 1.0
+
+
+def test_pairwise_copies_equal_their_feature_equivalent():
+    """sin(y - x) = sin y cos x - cos y sin x: the same model as a feature drift
+    (features (sin, cos), response -x + u_0 cos x - u_1 sin x), so both routes
+    give the same copies up to rounding."""
+    @njit
+    def sc(x, out):
+        out[0] = math.sin(x[0])
+        out[1] = math.cos(x[0])
+
+    @njit
+    def sc_resp(x, u, out):
+        out[0] = -x[0] + u[0] * math.cos(x[0]) - u[1] * math.sin(x[0])
+
+    pair, feat_drift = PairwiseDrift(confine, kuramoto), FeatureDrift(sc, sc_resp, 2)
+    xr = np.random.default_rng(4).standard_normal(2048)
+    x0 = np.random.default_rng(5).standard_normal(200)
+    runs = [coupled_run(b, x0, reference_cloud(b, xr, seed=1, **KW), seed=2)
+            for b in (pair, feat_drift)]
+    # 40 steps of a contracting drift: rounding differences (1e-16 per sum) stay tiny
+    np.testing.assert_allclose(runs[0].copies.final, runs[1].copies.final, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(runs[0].system.final, runs[1].system.final, rtol=0, atol=1e-11)
 
 
 def test_coupled_run_is_simulate_plus_copies():
@@ -121,10 +200,20 @@ def test_input_errors():
     net = _network()
     x0 = np.zeros((10, 3))
     ref = reference_cloud(net, np.random.default_rng(0).standard_normal((64, 3)), seed=0, **KW)
-    with pytest.raises(TypeError, match=r"drift must be a FeatureDrift .* got DoubleWell"):
-        reference_cloud(DoubleWell(), x0, **KW)
-    with pytest.raises(TypeError, match="drift must be a FeatureDrift"):
+    with pytest.raises(TypeError, match=r"drift must be a poc.drifts drift .* got 3"):
+        reference_cloud(3, x0, **KW)
+    with pytest.raises(ValueError, match="the drift is a DoubleWell but the reference was made "
+                                         "with a feature drift"):
         nonlinear_copies(DoubleWell(), x0, ref)
+    pair_ref = reference_cloud(DoubleWell(), x0, **{**KW, "sigma": 0.0})
+    with pytest.raises(ValueError, match=r"feature drift .* made with a pairwise or NumPy drift"):
+        coupled_run(net, x0, pair_ref)
+    # 8 N d (n_steps + 1) bytes over the budget: refused before anything is simulated
+    N = MAX_REFERENCE_BYTES // (8 * 3 * 41) + 1
+    big = np.broadcast_to(np.zeros(3), (N, 3))
+    with pytest.raises(ValueError, match=r"8 N d \(n_steps \+ 1\) = 8 x \d+ x 3 x 41 bytes = "
+                                         r"2.00 GiB, more than the 2 GiB allowed; use fewer"):
+        reference_cloud(DoubleWell(), big, **KW)
     with pytest.raises(TypeError, match="reference must be a ReferenceCloud"):
         coupled_run(net, x0, ref.features)
     with pytest.raises(ValueError, match=r"x0 has d = 2 .* reference cloud has d = 3"):
