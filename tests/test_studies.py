@@ -209,16 +209,6 @@ def test_compress_study_heavy_tails_compressible():
                            ns=[64, 256, 1024], replicates=2, kappa=1.5)
 
 
-def _limits_accept_pairwise() -> bool:
-    import inspect
-
-    import poc.limits
-
-    return "FeatureDrift (or a built-in" not in inspect.getsource(poc.limits)
-
-
-@pytest.mark.skipif(not _limits_accept_pairwise(),
-                    reason="the McKean-Vlasov limit of pairwise drifts comes with the drifts branch")
 def test_pairwise_and_feature_kuramoto_give_the_same_chaos_numbers():
     kw = {"alpha": 1.5, "sigma": 0.5, "T": 0.2, "step": 0.02, "ns": [8, 16, 32],
           "replicates": 4, "seed": 0}
