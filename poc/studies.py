@@ -378,7 +378,7 @@ class StudyResult:
         return judge(self.fit, self.expected, tolerance=self.tolerance, relation=self.relation)
 
     def plot(self, ax=None, *, main_only: bool = False, label: str | None = None,
-             color=None):
+             color=None, linewidth: float = 1.4):
         """The log-log panel: replicate means, bootstrap band, fitted lines, theory slope.
 
         The band is a 95 % bootstrap band of each replicate mean; the legend
@@ -396,6 +396,9 @@ class StudyResult:
             Legend label of the main curve (default: the quantity's name).
         color : optional
             Colour of the main curve.
+        linewidth : float, optional
+            Width of the main fitted line (a wide light line stays visible under
+            another curve that coincides with it).
 
         Returns
         -------
@@ -413,7 +416,7 @@ class StudyResult:
             col = color if (k == 0 and color is not None) else colors[k % 5]
             rate_panel(ax, s.x, s.rows, slope=s.fit.slope, intercept=s.fit.intercept,
                        ci=s.fit.ci, label=(label if k == 0 and label else s.label), color=col,
-                       marker=markers[k % 5])
+                       marker=markers[k % 5], linewidth=linewidth if k == 0 else 1.4)
         if self.expected is not None and not main_only:
             first = self.series[0]
             reference_line(ax, first.x, 1.4 * float(first.mean[0]), self.expected,
