@@ -615,9 +615,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
         Reference smaller than ``8 n_max``; alpha < 2 with fewer than
         :data:`MIN_HEAVY_REPLICATES` replicates at some n.
 
-    Costs
+    Notes
     -----
-    Feature drifts: O((N + n) m d) per step. Pairwise and NumPy drifts: the
+    Cost per step: O((N + n) m d) for feature drifts. For pairwise and NumPy drifts the
     reference is an N-particle system, O(N^2) per step, and the copies cost
     O(n N) per step against it.
     """
