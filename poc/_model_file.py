@@ -66,9 +66,14 @@ def load_model(path) -> Model:
         raise ModelFileError(f"model file {path} does not define `x0` (a callable (n, rng) -> "
                              "(n, d) array, or one point of shape (d,))")
     try:
-        _check_start(module.x0)
+        start = _check_start(module.x0)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"model file {path}: wrong `x0`: {exc}") from exc
+    try:  # x0's dimension must suit the drift (e.g. a network's input dimension)
+        module.drift._check_state(8, start.d)
+    except ValueError as exc:
+        raise ModelFileError(f"model file {path}: `x0` gives points in R^{start.d}, which "
+                             f"`drift` does not accept: {exc}") from exc
     defaults = getattr(module, "defaults", {}) or {}
     if not isinstance(defaults, dict):
         raise ModelFileError(f"model file {path}: `defaults` must be a dict, got "

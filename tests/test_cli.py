@@ -101,6 +101,9 @@ def test_study_euler_uses_model_defaults(tmp_path):
          "def x0(n, rng):\n    return rng.standard_normal((n + 1, 1))\n", "wrong `x0`"),
         ("from poc.drifts import LinearMeanField\ndrift = LinearMeanField(1.0, 0.0)\n",
          "does not define `x0`"),
+        ("import numpy as np\nfrom poc.drifts import MeanFieldNetwork\n"
+         "drift = MeanFieldNetwork(np.ones((4, 3)), np.ones(4))\nx0 = np.zeros(2)\n",
+         "`x0` gives points in R^2, which `drift` does not accept"),
     ],
 )
 def test_study_bad_model_file(tmp_path, capsys, source, needle):
