@@ -13,6 +13,17 @@ user and evaluate them for all particles in parallel Numba kernels:
 * :class:`PairwiseDrift` -- ``b(x_i, mu^n) = V(x_i) + (1/n) sum_j K(x_i, x_j)``;
   cost ``O(n^2 d)``. The sum includes ``j = i``, as in the formula.
 
+A third, slower adapter, :class:`NumpyDrift`, takes a vectorised NumPy
+function ``func(x, cloud)``. User ``njit`` functions are probed at
+construction: one that returns its value instead of writing ``out``, or leaves
+part of ``out`` unwritten, is refused with a ValueError naming it.
+
+Every drift also evaluates ``b(x_i, mu^cloud)`` for points ``x`` under the
+empirical measure of *another* cloud, :meth:`Drift.against` (cost
+``O(k m d + N m d)`` for feature drifts, ``O(k N d)`` for pairwise drifts, k
+points against N): the drift of the McKean-Vlasov copies in
+:mod:`poc.limits`.
+
 Built-in models: :class:`MeanFieldNetwork` (the paper's one-hidden-layer
 network; its drift is minus the n-rescaled gradient of the squared loss),
 :class:`LinearMeanField` (exact McKean-Vlasov marginal in closed form) and

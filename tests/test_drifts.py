@@ -14,6 +14,7 @@ from poc.drifts import (
     FeatureDrift,
     LinearMeanField,
     MeanFieldNetwork,
+    NumpyDrift,
     PairwiseDrift,
     _activate_row,
 )
@@ -301,3 +302,235 @@ def test_other_input_errors(cloud):
         FeatureDrift(feat, resp, 3).response_drift(cloud, [1.0, 2.0])
     with pytest.raises(ValueError, match="x must be 1-D or 2-D"):
         lin(np.zeros((2, 2, 2)))
+
+
+# --- against: the drift under another cloud's empirical measure -------------------------
+
+
+@njit
+def kur_conf(x, out):
+    for k in range(x.size):
+        out[k] = -x[k]
+
+
+@njit
+def kur_inter(x, y, out):
+    for k in range(x.size):
+        out[k] = math.sin(y[k] - x[k])
+
+
+@njit
+def kur_feat(x, out):
+    out[0] = math.sin(x[0])
+    out[1] = math.cos(x[0])
+
+
+@njit
+def kur_resp(x, u, out):
+    # mean_j sin(y_j - x) = cos x mean sin y - sin x mean cos y
+    out[0] = -x[0] + math.cos(x[0]) * u[0] - math.sin(x[0]) * u[1]
+
+
+def kur_numpy(x, cloud):
+    return -x + np.sin(cloud[None, :, :] - x[:, None, :]).mean(axis=1)
+
+
+def _all_families():
+    X = np.random.default_rng(3).standard_normal((20, 2))
+    return [
+        FeatureDrift(feat, resp, 3),
+        LinearMeanField(0.7, 0.4),
+        MeanFieldNetwork(X, np.sin(X[:, 0]), "tanh"),
+        MeanFieldNetwork(X, np.eye(3)[np.arange(20) % 3], "sigmoid"),
+        PairwiseDrift(conf, inter),
+        DoubleWell(0.6),
+        NumpyDrift(lambda x, c: pairwise_np_against(x, c), name="pairwise_np"),
+    ]
+
+
+def pairwise_np_against(x, c):
+    diff = c[None, :, :] - x[:, None, :]
+    shifted = np.roll(c, -1, axis=1)[None, :, :] - x[:, None, :]
+    return -(x**3) + (np.sin(diff) + 0.1 * shifted).mean(axis=1)
+
+
+@pytest.mark.parametrize("drift", _all_families(), ids=repr)
+def test_against_itself_is_the_drift(drift, cloud):
+    # the same kernels in the same order: bit for bit
+    np.testing.assert_array_equal(drift.against(cloud, cloud), drift(cloud))
+
+
+@pytest.mark.parametrize("drift", _all_families(), ids=repr)
+def test_against_another_cloud_matches_numpy(drift, cloud):
+    x = cloud[:77] * 0.5 + 0.1
+    other = np.random.default_rng(9).standard_normal((531, 2))  # not a multiple of any block
+    got = drift.against(x, other)
+    assert got.shape == (77, 2)
+    if isinstance(drift, FeatureDrift):  # response at the other cloud's mean features
+        want = drift.response_drift(x, drift.mean_features(other))
+    elif isinstance(drift, DoubleWell):
+        want = x * (1 - (x**2).sum(1, keepdims=True)) + 0.6 * (other.mean(0) - x)
+    else:
+        want = pairwise_np_against(x, other)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
+def test_pairwise_against_equals_its_feature_equivalent():
+    """sin(y - x) = sin y cos x - cos y sin x: the Kuramoto kernel is also a feature drift."""
+    rng = np.random.default_rng(5)
+    x, other = rng.standard_normal((300, 1)), rng.standard_normal((4099, 1)) * 2
+    pair = PairwiseDrift(kur_conf, kur_inter)
+    feat_drift = FeatureDrift(kur_feat, kur_resp, 2)
+    np.testing.assert_allclose(pair.against(x, other), feat_drift.against(x, other),
+                               rtol=0, atol=1e-14)
+    np.testing.assert_allclose(pair.against(x, other), kur_numpy(x, other), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(NumpyDrift(kur_numpy).against(x, other), kur_numpy(x, other),
+                               rtol=0, atol=0)
+
+
+def test_against_input_checks(cloud):
+    b = DoubleWell()
+    with pytest.raises(ValueError, match=r"same number of coordinates d: x has shape \(4, 2\), "
+                                         r"cloud has shape \(5, 3\)"):
+        b.against(np.zeros((4, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="cloud"):
+        b.against(np.zeros((4, 2)), np.full((5, 2), np.nan))
+    with pytest.raises(ValueError, match="x"):
+        b.against(np.zeros((4, 2, 1)), cloud)
+    net = MeanFieldNetwork(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match="needs d = 2"):
+        net.against(np.zeros((4, 3)), np.zeros((5, 3)))
+    # 1-D inputs are clouds in d = 1
+    assert b.against(np.zeros(4), np.ones(6)).shape == (4, 1)
+
+
+# --- NumpyDrift -----------------------------------------------------------------------------
+
+
+def test_numpy_drift_trajectory_equals_the_njit_pairwise_drift():
+    import poc
+
+    x0 = np.random.default_rng(11).standard_normal((200, 1))
+    kw = dict(alpha=1.5, sigma=0.3, step=0.02, n_steps=50, seed=4)
+    a = poc.simulate(PairwiseDrift(kur_conf, kur_inter), x0, **kw).final
+    b = poc.simulate(NumpyDrift(kur_numpy), x0, **kw).final
+    # same noise; the drifts differ only in the rounding of the mean over j
+    assert np.max(np.abs(a - b)) <= 1e-12
+
+
+def test_numpy_drift_gets_read_only_inputs():
+    seen = []
+
+    def f(x, cloud):
+        seen.append((x.flags.writeable, cloud.flags.writeable))
+        return -x
+
+    b = NumpyDrift(f)
+    b.against(np.zeros((3, 1)), np.ones((4, 1)))
+    assert seen and not any(w for pair in seen for w in pair)
+    assert repr(b) == "NumpyDrift(f)"
+
+
+def test_numpy_drift_errors_name_the_function():
+    def wrong_shape(x, cloud):
+        return x[:, :1].ravel()
+
+    def blows_up(x, cloud):
+        return x / 0.0
+
+    def broken(x, cloud):
+        raise RuntimeError("boom")
+
+    with pytest.raises(ValueError, match=r"NumpyDrift 'wrong_shape': func\(x, cloud\) must return "
+                                         r"shape \(len\(x\), d\) = \(5, 1\), got \(5,\)"):
+        NumpyDrift(wrong_shape)
+    with np.errstate(divide="ignore", invalid="ignore"), \
+            pytest.raises(ValueError, match=r"NumpyDrift 'mine'.* non-finite values"):
+        NumpyDrift(blows_up, name="mine")
+    with pytest.raises(ValueError, match=r"NumpyDrift 'broken'.* raised RuntimeError: boom"):
+        NumpyDrift(broken)
+    with pytest.raises(ValueError, match=r"NumpyDrift 'complex_out'.* real array"):
+        NumpyDrift(lambda x, c: x + 1j, name="complex_out")
+    with pytest.raises(TypeError, match="func must be a callable"):
+        NumpyDrift(3)
+    with pytest.raises(TypeError, match="name must be a string"):
+        NumpyDrift(kur_numpy, name=3)
+    # a function written for d = 2 only is accepted (probed in d = 2 after d = 1 fails) ...
+    b = NumpyDrift(lambda x, c: np.stack([-x[:, 1], x[:, 0]], axis=1), name="rot")
+    assert b(np.ones((3, 2))).shape == (3, 2)
+    # ... and the shape is checked at every call
+    flaky = NumpyDrift(lambda x, c: x if len(x) == 5 else x[:1], name="flaky")
+    with pytest.raises(ValueError, match=r"NumpyDrift 'flaky'.* got \(1, 1\)"):
+        flaky(np.zeros((4, 1)))
+
+
+# --- guards on user kernels -----------------------------------------------------------------
+
+
+@njit
+def returns_instead(x, y, out):
+    return y - x
+
+
+@njit
+def writes_half(x, y, out):
+    out[0] = y[0] - x[0]  # forgets out[1:] when d > 1
+
+
+@njit
+def features_return(x, out):
+    return math.sin(x[0])
+
+
+@njit
+def response_skips_last(x, u, out):
+    for k in range(x.size):
+        out[k] = -x[k]
+    out[x.size - 1] = out[x.size - 1] if u[0] > 1e9 else math.nan  # NaN is a legal value
+    if u[0] > 1e9:
+        out[0] = 0.0
+
+
+@njit
+def response_sometimes_unwritten(x, u, out):
+    out[0] = -x[0]
+    if x.size > 1 and x[1] > 1e9:
+        out[1] = 0.0
+
+
+@njit
+def two_args(x, out):
+    out[0] = x[0]
+
+
+def test_kernel_that_returns_or_leaves_out_unwritten_is_refused():
+    with pytest.raises(ValueError, match=r"interaction \(returns_instead\) returned a value .* "
+                                         "write into out rather than return"):
+        PairwiseDrift(kur_conf, returns_instead)
+    with pytest.raises(ValueError, match=r"features \(features_return\) returned a value"):
+        FeatureDrift(features_return, kur_resp, 2)
+    # unwritten entries are found on first use in the d that shows them
+    half = PairwiseDrift(kur_conf, writes_half)  # fine in d = 1
+    with pytest.raises(ValueError, match=r"interaction \(writes_half\) left out\[1\] unwritten "
+                                         r"\(1 of 2 entries\).* write into out rather than return"):
+        half(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"response \(response_sometimes_unwritten\) left out\[1\]"):
+        import poc
+
+        poc.simulate(FeatureDrift(kur_feat, response_sometimes_unwritten, 2), np.zeros((4, 2)),
+                     alpha=1.5, sigma=0.1, step=0.1, n_steps=1)
+    # an entry set to NaN by the function is written, not left: accepted
+    FeatureDrift(kur_feat, response_skips_last, 2)(np.zeros((3, 2)))
+
+
+def test_compile_errors_carry_numbas_reason():
+    with pytest.raises(TypeError, match=r"interaction \(two_args\) does not compile as "
+                                        r"k\(x, y, out\) with float64 1-D arrays: too many "
+                                        "positional arguments$"):
+        PairwiseDrift(kur_conf, two_args)
+    with pytest.raises(TypeError, match=r"features \(bad_typing\) does not compile .*: Unknown "
+                                        "attribute 'no_such_attribute'"):
+        FeatureDrift(bad_typing, resp, 2)
+    with pytest.raises(TypeError, match=r"confinement \(three_args\) does not compile .*: "
+                                        "missing a required argument: 'out'"):
+        PairwiseDrift(three_args, inter)

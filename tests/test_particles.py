@@ -234,6 +234,12 @@ _THREAD_SCRIPT = textwrap.dedent("""
     ref = reference_cloud(net, x0, **kw)
     h.update(ref.features.tobytes())
     h.update(coupled_run(net, x0[:300], ref, seed=2).copies.final.tobytes())
+    # the pairwise kernel against another cloud (k = 300 points, N = 700: partial
+    # blocks and tiles), and pairwise copies driven by a stored reference
+    dw = DoubleWell(0.5)
+    h.update(dw.against(x0[:300] + 0.1, x0).tobytes())
+    dref = reference_cloud(dw, x0, **kw)
+    h.update(coupled_run(dw, x0[:300], dref, seed=2).copies.final.tobytes())
     print(numba.get_num_threads(), h.hexdigest())
 """)
 
