@@ -51,6 +51,7 @@ import numpy as np
 
 from ._units import Unit, master_seed, run_units, study_id
 from ._validation import ParameterTypeError, check_choice, check_int, check_real
+from .euler import DEFAULT_REFINEMENT
 from .noise import NOISE_KINDS
 from .rates import RELATIONS, RateFit, Verdict, fit_rate, judge
 
@@ -80,10 +81,10 @@ MIN_REFERENCE_FACTOR = 8
 #: and percentile intervals under-cover badly.
 MIN_HEAVY_REPLICATES = 50
 #: The Euler study's default reference step is this many times finer than the
-#: smallest tested step: the reference's own error (same path, leading term
-#: shared) then biases the fitted order by less than ~0.01, against 0.04-0.14
-#: with 8x.
-EULER_REFINEMENT = 64
+#: smallest tested step (:data:`poc.euler.DEFAULT_REFINEMENT`): the reference's
+#: own error (same path, leading term shared) then biases the fitted order by
+#: less than ~0.01, against 0.04-0.14 with 8x.
+EULER_REFINEMENT = DEFAULT_REFINEMENT
 #: Directions of the sliced W_1 in d > 1 (fixed for the whole study, so the
 #: slicing adds no Monte Carlo noise to the slope).
 N_DIRECTIONS = 32
