@@ -162,7 +162,8 @@ def test_x0_wrong_dimension_later_is_caught():
     def grows(n, rng):  # right shape on the probe (n = 3), wrong later
         return np.zeros((n, 1 if n == 3 else 2))
 
-    with pytest.raises(ValueError, match=r"shape \(\d+, 1\)"):
+    with pytest.raises(ValueError, match=r"shape \(\d+, 1\)"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StudyWarning)
         poc.chaos_study(LinearMeanField(1.0, 0.5), grows, alpha=1.5, sigma=0.5, T=0.1,
                         step=0.05, ns=[4, 8, 16], replicates=2)
 
