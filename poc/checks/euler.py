@@ -367,8 +367,8 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
         handles, labels = ax.get_legend_handles_labels()
         handles += [Line2D([], [], color="0.4", linestyle="--", linewidth=0.9),
                     Line2D([], [], color="k", linestyle=":", linewidth=1.3)]
-        labels += ["slope 1/alpha guide (the bound's exponent), through each alpha's middle "
-                   "point: compare slopes, not heights", "slope 1 guide (order 1)"]
+        labels += ["slope 1/alpha guides (bound's exponent), through the middle points",
+                   "slope 1 guide (order 1)"]
         if kind == "sgd":
             mid = math.exp(np.mean(np.log(firsts)))
             reference_line(ax, x, 0.6 * mid * (x.min() / x.max()) ** 0.5, 0.5, label=None,
@@ -398,8 +398,8 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
     if firsts:
         x = np.asarray(next(iter(data["sgd_n"].values()))[0], float)
         reference_line(ax, x, 1.3 * max(firsts), -0.5,
-                       label="slope -1/2 guide: the bound's rate on the condition, "
-                             "(n eta)^(1/alpha) = n^(-1/2); not a bound", color="k",
+                       label="slope -1/2 guide: (n eta)^(1/alpha) on the condition",
+                       color="k",
                        linestyle="--", linewidth=1.2)
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
