@@ -15,6 +15,14 @@ Goal (issue 9): the pairwise study under 2 minutes on 2 cores. The pair-evaluati
 throughput printed is (pairs evaluated) / (wall time) for the whole study.
 A small warm-up study compiles every kernel first (not timed).
 
+Measured once, on 2 cores shared with other jobs (load average ~12, so every time is
+inflated and only the ratio is meaningful): feature form 8.0 s, pairwise form 2086 s
+(about 3e10 pair evaluations, 15 M/s; 261x the feature form), identical slopes
+-0.588 [-0.776, -0.424]. The goal (< 120 s) is NOT met in that measurement; the pair
+count is dominated by the copies against the reference, (replicates x n) x N x steps
+per n, which the constant-work rule fixes at 4096 x 16384 x 50 per n. Rerun on a
+quiet machine before drawing conclusions.
+
 Usage:  python benchmarks/bench_study.py [--total 4096] [--nmax 512]
 """
 
