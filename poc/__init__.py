@@ -7,13 +7,14 @@ scheme of an interacting particle SDE, the particles propagate chaos at rate
 n^(-1/2), and the heavy-tailed limit makes the weights compressible.
 """
 
-from . import drifts, euler, limits, rates
+from . import drifts, euler, limits, rates, studies
 from ._threads import prefer_quiet_layer
 from ._validation import ParameterTypeError
 from .euler import strong_error
 from .experiments import FCNResult, train_fcn
 from .noise import NOISE_KINDS, sample_noise, sample_positive_stable, sample_stable
 from .particles import Trajectory, simulate
+from .studies import chaos_study, compress_study, euler_study
 from .training import TrainResult, train
 from .wasserstein import (
     require_finite_moment,
@@ -59,8 +60,11 @@ __all__ = [
     "TrainResult",
     "Trajectory",
     "__version__",
+    "chaos_study",
+    "compress_study",
     "drifts",
     "euler",
+    "euler_study",
     "limits",
     "rates",
     "require_finite_moment",
@@ -70,6 +74,7 @@ __all__ = [
     "simulate",
     "sliced_wasserstein",
     "strong_error",
+    "studies",
     "train",
     "train_fcn",
     "wasserstein",

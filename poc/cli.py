@@ -1,4 +1,5 @@
-"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``.
+"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``
+and ``poc study {chaos,euler,compress} MODEL.py [...]``.
 
 Exit codes (one meaning each; :data:`EXIT_CODES_HELP` is the text users see):
 0 every check ran and passed; 1 a check ran and its measurement disagreed
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-progress", action="store_true",
                    help="print only a line when each check starts and ends (no bars or heartbeat)")
     sub.add_parser("list", help="list the available checks")
+    _study_parser(sub)
     return p
 
 
@@ -175,6 +177,53 @@ def _end_line(r: dict, out: Path) -> str:
         return f"ERROR: {r['reason']} (traceback in {out / r['log']})"
     n_ok = sum(c["passed"] for c in r["cases"])
     return f"{status}, {n_ok}/{len(r['cases'])} cases pass, {r['elapsed_s']:.1f} s"
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _study_parser(sub) -> None:
+    s = sub.add_parser(
+        "study", help="measure a rate on your own model: poc study {chaos,euler,compress} MODEL.py",
+        description="Run a study on MODEL.py (which defines `drift`, `x0` and optionally a "
+                    "`defaults` dict); writes OUT/<study>-<model>.json and .png and prints the "
+                    "summary. Exit 0, 1 if --expected is given and the measurement disagrees, "
+                    "2 on bad input (including a bad MODEL.py).",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("study", choices=("chaos", "euler", "compress"))
+    s.add_argument("model", type=Path, metavar="MODEL.py")
+    s.add_argument("--alpha", type=float, nargs="+", help="noise index(es) (default 1.5)")
+    s.add_argument("--sigma", type=float, help="noise scale (default 1)")
+    s.add_argument("--T", type=float, help="horizon (default 1)")
+    s.add_argument("--step", type=float, help="Euler step for chaos/compress (default 0.02)")
+    s.add_argument("--steps", type=_floats, help="steps for euler, e.g. 0.125,0.0625,0.03125")
+    s.add_argument("--ns", type=_ints, help="particle counts, e.g. 32,64,128,256")
+    s.add_argument("--replicates", type=int, help="replicates per point")
+    s.add_argument("--noise", help="noise kind: iid, isotropic or neuron (default iid)")
+    s.add_argument("--expected", type=float, help="theory slope: adds a verdict")
+    s.add_argument("--out", type=Path, default=Path("."), help="output directory (default .)")
+    s.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    s.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _study(args) -> int:
+    from ._study_run import run_study_command
+
+    check_out_dir(args.out)
+    return run_study_command(args)
+
+
 
 
 def _print_table(results: list[dict]) -> None:
@@ -262,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def command() -> int:
         args = _parser().parse_args(argv)
-        return {"validate": _validate, "list": _list}[args.command](args)
+        return {"validate": _validate, "list": _list, "study": _study}[args.command](args)
 
     return run_guarded(command)
 

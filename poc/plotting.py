@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-__all__ = ["new_figure", "rate_panel", "reference_line", "verdict_badge"]
+__all__ = ["new_figure", "rate_panel", "reference_line", "slope_text", "verdict_badge"]
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: float = 4.0, **kw):
@@ -26,34 +26,53 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: fl
 
 
 def rate_panel(ax, x, y_reps, *, slope: float, intercept: float, ci, label: str, color,
-               marker: str = "o", level: float = 0.95, show_points: bool = True) -> None:
+               marker: str = "o", level: float = 0.95, show_points: bool = True,
+               linestyle: str = "-", linewidth: float = 1.4) -> None:
     """Plot replicate means with a bootstrap band, the fitted power law and its slope.
 
     Parameters
     ----------
     ax : matplotlib Axes (log-log scale is set here)
-    x : (k,) abscissae; y_reps : (k, r) replicate values (or (k,))
+    x : (k,) abscissae; y_reps : (k, r) replicate values (or (k,)), or a list of k
+        1-D arrays (a different number of replicates at each x)
     slope, intercept, ci : the log-log fit ``log y = intercept + slope log x`` and its interval
     label : legend label; the fitted slope and CI are appended
     """
     x = np.asarray(x, float)
-    y = np.asarray(y_reps, float)
-    y2 = y if y.ndim == 2 else y[:, None]
-    mean = y2.mean(axis=1)
+    if isinstance(y_reps, list | tuple):  # ragged: one replicate array per x
+        rows = [np.atleast_1d(np.asarray(r, float)) for r in y_reps]
+    else:
+        y = np.asarray(y_reps, float)
+        rows = list(y if y.ndim == 2 else y[:, None])
+    mean = np.array([r.mean() for r in rows])
     ax.set_xscale("log")
     ax.set_yscale("log")
     if show_points:
-        if y2.shape[1] > 1:
+        if min(r.size for r in rows) > 1:
             # percentile band of the replicate mean: what the bootstrap resamples
             rng = np.random.default_rng(0)
-            idx = rng.integers(0, y2.shape[1], size=(500, y2.shape[1]))
-            boot = y2[:, idx].mean(axis=2)
-            lo, hi = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)], axis=1)
+            lo, hi = np.empty(len(rows)), np.empty(len(rows))
+            for j, r in enumerate(rows):
+                boot = r[rng.integers(0, r.size, size=(500, r.size))].mean(axis=1)
+                lo[j], hi[j] = np.percentile(boot, [50 * (1 - level), 50 * (1 + level)])
             ax.fill_between(x, lo, hi, color=color, alpha=0.18, linewidth=0)
-        ax.plot(x, mean, marker, color=color, markersize=4)
+        ax.plot(x, mean, marker, color=color, markersize=4 if marker != "x" else 6,
+                mfc="none" if marker in "Dx" else color)
     xx = np.geomspace(x.min(), x.max(), 50)
-    ax.plot(xx, np.exp(intercept) * xx**slope, "-", color=color, linewidth=1.4,
-            label=f"{label}: slope {slope:+.2f} [{ci[0]:+.2f}, {ci[1]:+.2f}]")
+    ax.plot(xx, np.exp(intercept) * xx**slope, linestyle=linestyle, color=color, linewidth=linewidth,
+            label=f"{label}: slope {slope_text(slope, ci)}")
+
+
+def slope_text(slope: float, ci) -> str:
+    """``+0.12 [+0.10, +0.14]`` with enough decimals to show the interval's width and sign
+    (a near-flat control's ``[-0.004, +0.002]`` must not print as ``[+0.00, +0.00]``)."""
+    lo, hi = float(ci[0]), float(ci[1])
+    scale = max(hi - lo, 1e-12)
+    digits = 2
+    while digits < 5 and (scale < 2 * 10.0**-digits or (lo < 0 < hi and
+                                                         min(-lo, hi) < 10.0**-digits)):
+        digits += 1
+    return f"{slope:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
 
 
 def reference_line(ax, x, anchor_y: float, slope: float, label: str, **kw) -> None:

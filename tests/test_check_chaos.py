@@ -16,6 +16,7 @@ from poc.drifts import LinearMeanField, MeanFieldNetwork
 from poc.limits import coupled_run, nonlinear_copies
 from poc.noise import _stable
 from poc.rates import RELATIONS, fit_rate, judge
+from poc.wasserstein import SortedReference, unit_directions
 
 NS = np.array([32.0, 64.0, 128.0, 256.0, 512.0, 1024.0])
 
@@ -35,8 +36,8 @@ def test_sliced_w1_to_reference_matches_poc(n, N):
     rng = np.random.default_rng(n + N)
     x = _stable(rng, 1.5, 3 * n, 1.0).reshape(n, 3)
     ref = rng.standard_normal((N, 3)) * 1.3 + 0.2
-    dirs = chaos.unit_directions(rng, 16, 3)
-    got = chaos.SortedReference.build(ref, dirs).sliced_w1(x)
+    dirs = unit_directions(rng, 16, 3)
+    got = SortedReference.build(ref, dirs).sliced_w1(x)
     want = poc.sliced_wasserstein(x, ref, p=1, projections=dirs)
     assert got == pytest.approx(want, rel=1e-11, abs=1e-13)
 
@@ -46,7 +47,7 @@ def test_w1_to_reference_one_dimension_against_scipy_and_shift():
     y = rng.standard_t(3, 999)
     x = np.concatenate([rng.standard_t(3, 40), y[:3]])  # ties with reference points
     one = np.ones((1, 1))
-    sref = chaos.SortedReference.build(y[:, None], one)
+    sref = SortedReference.build(y[:, None], one)
     assert sref.sliced_w1(x[:, None]) == pytest.approx(stats.wasserstein_distance(x, y), rel=1e-12)
     # identity: W1(y + c, y) = |c| (the quantile functions differ by c everywhere)
     assert sref.sliced_w1((y + 0.37)[:, None]) == pytest.approx(0.37, rel=1e-12)
@@ -181,9 +182,8 @@ def test_network_experiment_on_small_sizes(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((st.m, st.d)) / math.sqrt(st.d)
     net = MeanFieldNetwork(X, np.tanh(X[:, 0]), "tanh")
-    dirs = chaos.unit_directions(rng, 8, st.d)
     bar = ctx.bar(total=3)
-    res = chaos._network_alpha(ctx, st, net, 1.5, 0, dirs, bar)
+    res = chaos._network_alpha(ctx, st, net, 1.5, 0, bar)
     assert res["N"] == 32 * 32 and res["ce"].shape == (3, 3) and res["w1p"].shape == (3, 2)
     assert np.all(res["ce"] > 0) and 0 < res["ref_ratio"] < 1
     # |SW1(particles, ref) - SW1(copies, ref)| <= SW1(particles, copies) <= coupling error

@@ -36,8 +36,9 @@ Method.
   T) and no noise (plain minibatch SGD). alpha is kept away from 2 because
   the predicted decay is very slow there (below).
 * Widths n = 2^6 .. 2^11 (quick) or 2^6 .. 2^14 (full), independent
-  replicates ``ctx.rng(1, condition, log2 n, r)``: 20 (quick) or 24 (full).
-  Per run: the best-k errors at ``kappa = 0.1`` and ``0.25``
+  replicates: 20 (quick) or 24 (full), one :func:`poc.compress_study` per
+  condition (the code a user calls; seeds ``SeedSequence([seed, study id,
+  unit index])`` from ``ctx.rng(1, condition)``). Per run: the best-k errors at ``kappa = 0.1`` and ``0.25``
   (:func:`poc.compress.best_k_error`), the paper's prunable fraction at
   threshold 0.1 (:func:`poc.compress.prunable_fraction`) and the training loss.
 * Rates: log-log least-squares slope of the replicate-mean error against n,
@@ -89,12 +90,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._threads import serial_blas
 from ..compress import best_k_error, block_sum_tail_index, hill, prunable_fraction
 from ..data import teacher_student
 from ..drifts import MeanFieldNetwork
 from ..particles import simulate
 from ..rates import RateFit, Verdict, fit_rate, judge
+from ..studies import compress_study
 from ._base import Case, Context
 
 NAME = "compress"
@@ -253,29 +254,41 @@ class Results:
     block_sum: np.ndarray | None = None  # (r,)
 
 
+@dataclass(frozen=True)
+class ScaledGaussianStart:
+    """``theta_i(0) ~ N(0, scale^2 I_d)`` i.i.d.: the ``x0`` of the studies (picklable)."""
+
+    d: int
+    scale: float
+
+    def __call__(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.scale * rng.standard_normal((n, self.d))
+
+
 def experiment(ctx: Context, s: Settings, conds: list[Condition]) -> tuple[dict, float]:
-    """Train every (condition, width, replicate) and measure; returns the results and init loss."""
+    """One :func:`poc.compress_study` per condition (every width and replicate); returns the
+    results and the loss at initialisation."""
     net = make_network(s, ctx.rng(0))
     ns = s.ns
     k, r = ns.size, s.replicates
-    res = {c.key: Results(np.empty((k, r, len(KAPPAS))), np.empty((k, r)), np.empty((k, r)))
-           for c in conds}
     init_loss = net.loss(s.init_scale * ctx.rng(5).standard_normal((int(ns[-1]), s.d)))
-    total = len(conds) * k * r
-    with serial_blas(), ctx.bar(total=total, desc="compress") as bar:
+    res = {}
+    with ctx.bar(total=len(conds) * k * r, desc="compress") as bar:
         for c in conds:
-            out = res[c.key]
-            for i, (n, lg) in enumerate(zip(ns, s.log2_n, strict=True)):
-                for rep in range(r):
-                    W = train(net, c, int(n), s, ctx.rng(1, c.key, lg, rep))
-                    out.errors[i, rep], out.prunable[i, rep] = measure(W)
-                    out.loss[i, rep] = net.loss(W)
-                    if i == k - 1:
-                        out.norms_last.append(np.linalg.norm(W, axis=1))
-                    bar.update(1)
+            st = compress_study(net, ScaledGaussianStart(s.d, s.init_scale), alpha=c.alpha,
+                                sigma=c.sigma(s), step=s.step, n_steps=s.n_steps,
+                                ns=[int(n) for n in ns], replicates=r, kappa=KAPPAS,
+                                noise=c.kind, threshold=PRUNE_THRESHOLD,
+                                batch_size=s.batch_size, seed=ctx.rng(1, c.key), progress=False)
+            d = st.data
+            errors = np.stack([np.stack(d["best_k_error"][f"{kap:g}"]) for kap in KAPPAS], axis=2)
+            out = Results(errors, np.stack(d["prunable_fraction"]), np.stack(d["loss"]),
+                          norms_last=list(d["_norms_at_n_max"]))
             est = np.array([tail_estimates(a, ctx.rng(2, c.key, rep))
                             for rep, a in enumerate(out.norms_last)])
             out.hill, out.block_sum = est[:, 0], est[:, 1]
+            res[c.key] = out
+            bar.update(k * r)
     return res, init_loss
 
 
@@ -375,14 +388,22 @@ def _notes(ctx: Context, s: Settings, conds, res, fits, init_loss: float) -> Non
 
 
 _COLORS = {"alpha = 1.2": "#0072B2", "alpha = 1.4": "#E69F00", "alpha = 1.6": "#009E73",
-           "Gaussian (alpha = 2)": "#888888", "no noise": "#000000"}
+           "Gaussian (alpha = 2)": "#56B4E9", "no noise": "#000000"}
 _KIND_STYLE = {"isotropic": ("#D55E00", "s"), "neuron": ("#CC79A7", "^")}
+# the two controls nearly coincide: distinct markers and dash patterns keep both visible
+# (a wide light line under a thin dotted black one: both stay visible where they coincide)
+_CONTROL_STYLE = {"gaussian": ("D", "-"), "none": ("x", (0, (1, 1.5)))}
+_CONTROL_WIDTH = {"gaussian": 4.0, "none": 1.4}
 
 
 def _style(c: Condition) -> tuple[str, str]:
     if c.kind != "iid":
         return _KIND_STYLE[c.kind]
-    return _COLORS.get(c.label, "#56B4E9"), "o"
+    return _COLORS.get(c.label, "#56B4E9"), _CONTROL_STYLE.get(c.role, ("o", "-"))[0]
+
+
+def _linestyle(c: Condition):
+    return _CONTROL_STYLE.get(c.role, ("o", "-"))[1]
 
 
 def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
@@ -396,7 +417,8 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
             col, mk = _style(c)
             f = fits[c.key, j]
             rate_panel(ax, ns, res[c.key].errors[:, :, j], slope=f.slope, intercept=f.intercept,
-                       ci=f.ci, label=c.label, color=col, marker=mk)
+                       ci=f.ci, label=c.label, color=col, marker=mk, linestyle=_linestyle(c),
+                       linewidth=_CONTROL_WIDTH.get(c.role, 1.4))
         first = True
         for c in conds:
             if c.role == "heavy" and c.kind == "iid":
@@ -441,7 +463,9 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
     for c in conds:
         col, mk = _style(c)
         p = res[c.key].prunable.mean(axis=1)
-        ax.plot(ns, p, "-" + mk, color=col, markersize=4,
+        ax.plot(ns, p, marker=mk, linestyle=_linestyle(c), color=col, markersize=4,
+                linewidth=_CONTROL_WIDTH.get(c.role, 1.4),
+                mfc="none" if mk in "Dx" else col,
                 label=f"{c.label} (train loss {res[c.key].loss[-1].mean():.3f})")
     ax.set_xscale("log", base=2)
     ax.set(xlabel="width n", ylabel="prunable fraction",
