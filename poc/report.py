@@ -193,6 +193,17 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None,
             "Rows shown for them, if any, are from an earlier run.",
             "",
         ]
+    calib = next((r for r in results if r["check"] == "calibration"), None)
+    if calib is not None and result_status(calib) != "PASS":
+        # the theorem checks' verdicts rest on the instruments the calibration check proves
+        broken = [c["name"] for c in calib.get("cases", []) if not c.get("passed")]
+        lines += [
+            f"> **Calibration {result_status(calib)}**"
+            + (f" ({'; '.join(broken)})" if broken else "")
+            + ": an instrument the theorem checks rely on is broken or unproven, so the verdicts "
+            "below are untrustworthy until it is fixed.",
+            "",
+        ]
     lines += [
         "| check | verdict | cases passed | mode | seed | started (UTC) | time (s) | note |",
         "|---|---|---|---|---|---|---|---|",

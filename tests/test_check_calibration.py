@@ -17,6 +17,7 @@ import pytest
 from numba import njit, prange
 
 from poc.checks import Context, get_check, run_check
+from poc.checks import _judges as judges
 from poc.checks import calibration as calib
 from poc.drifts import _PBLOCK
 from poc.noise import _noise
@@ -183,28 +184,28 @@ def test_linear_ratio_verdict_exact_law_passes_and_scaled_fails():
 
     alpha = 1.5
     r = np.abs(sample_stable(alpha, 4000, seed=1)) / mean_abs_stable(alpha)
-    ok, text = calib.linear_ratio_verdict(r, alpha)
+    ok, text = judges.linear_ratio_verdict(r, alpha)
     assert ok, text
     # step 0.05 with noise scaled by step^(1/2): every ratio x 0.05^(1/2 - 1/alpha) = 1.65
-    bad, text_bad = calib.linear_ratio_verdict(r * 0.05 ** (0.5 - 1 / alpha), alpha)
+    bad, text_bad = judges.linear_ratio_verdict(r * 0.05 ** (0.5 - 1 / alpha), alpha)
     assert not bad, text_bad
     # the chaos check's quick size (320 replicates x 6 widths) at alpha = 1.8, factor 1.18
     r18 = np.abs(sample_stable(1.8, 1920, seed=2)) / mean_abs_stable(1.8)
-    assert calib.linear_ratio_verdict(r18, 1.8)[0]
-    assert not calib.linear_ratio_verdict(r18 * 0.05 ** (0.5 - 1 / 1.8), 1.8)[0]
+    assert judges.linear_ratio_verdict(r18, 1.8)[0]
+    assert not judges.linear_ratio_verdict(r18 * 0.05 ** (0.5 - 1 / 1.8), 1.8)[0]
     with pytest.raises(ValueError, match="alpha"):
-        calib.linear_ratio_verdict(r, 0.9)
+        judges.linear_ratio_verdict(r, 0.9)
 
 
 def test_hill_verdict():
     est = np.array([1.45, 1.52, 1.38, 1.6, 1.41, 1.5])
-    assert calib.hill_verdict(est, 1.45)[0]
-    assert not calib.hill_verdict(est, 1.0)[0]
+    assert judges.hill_verdict(est, 1.45)[0]
+    assert not judges.hill_verdict(est, 1.0)[0]
     # mean 1.477, se 0.034: 0.277 from 1.2 is outside 4 se, inside 0.15 + 4 se
-    assert not calib.hill_verdict(est, 1.2, bias=0.0)[0]
-    assert calib.hill_verdict(est, 1.2, bias=0.15)[0]
+    assert not judges.hill_verdict(est, 1.2, bias=0.0)[0]
+    assert judges.hill_verdict(est, 1.2, bias=0.15)[0]
     with pytest.raises(ValueError, match="bias"):
-        calib.hill_verdict(est, 1.5, bias=-1.0)
+        judges.hill_verdict(est, 1.5, bias=-1.0)
 
 
 def test_unknown_case_key_is_refused(tmp_path):

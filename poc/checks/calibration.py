@@ -60,9 +60,8 @@ from collections.abc import Callable
 
 import numpy as np
 from numba import njit
-from scipy import optimize, stats
+from scipy import stats
 
-from .._validation import check_array, check_real
 from ..compress import best_k_error, hill, prunable_fraction
 from ..data import teacher_student
 from ..drifts import FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
@@ -70,19 +69,16 @@ from ..euler import fit_paired_rate, strong_error
 from ..limits import coupled_run
 from ..particles import simulate
 from ..rates import fit_rate, judge
-from ..wasserstein import sliced_wasserstein, wasserstein, wasserstein_to_law
-from ._base import Case, Context
-
-# SortedReference and unit_directions: the chaos check's private sliced-W_1 kernel and
-# directions (the only import of them here; repoint at ..wasserstein when they move there)
-from .chaos import (
+from ..wasserstein import (
     SortedReference,
-    linear_coupling_scale,
-    linear_exact_reference,
-    mean_abs_stable,
+    sliced_wasserstein,
     unit_directions,
+    wasserstein,
+    wasserstein_to_law,
 )
-from .noise import stable_cdf
+from ._base import Case, Context
+from ._judges import _cdf, _median_abs_stable, linear_ratio_verdict, mean_abs_stable
+from .chaos import linear_coupling_scale, linear_exact_reference
 
 NAME = "calibration"
 TITLE = ("The instruments are calibrated: simulate's noise path, the drift families, the exact "
@@ -101,18 +97,10 @@ REL_FD = 1e-6  # central differences with h = 1e-5: truncation ~h^2, cancellatio
 REL_W1_LAW = 1e-5  # table CDF error ~1e-6 on [-30, 30]: measured 1e-7..4e-7 over seeds; defects >1e-3
 COVERAGE_BAND = (0.90, 0.99)  # 400 intervals: sd 0.011 at 0.95, 0.018 at 0.85 (see _coverage)
 ORDER_TOL = 0.1  # reference step = smallest / 8 biases the order by < log(9/8)/log(8) = 0.06
-HILL_BIAS = 0.15  # compress check: Hill (k = sqrt n) on column norms, light-tailed part, n ~ 2e3
-RATIO_Z_MAX = 4.0  # sign test of the linear coupling error at its exact median: P = 6e-5
 
 
 # ---------------------------------------------------------------------------
 # shared helpers
-
-
-@functools.lru_cache(maxsize=4)
-def _cdf(alpha: float):
-    """The noise check's tabulated CDF of S_alpha(1), built once per alpha."""
-    return stable_cdf(alpha)
 
 
 def _ks(x: np.ndarray, scale: float, loc: float = 0.0) -> tuple[float, float]:
@@ -165,14 +153,6 @@ def case_noise_path(ctx: Context) -> list[Case]:
                     f"{_median_abs_stable(ALPHA):.3f})"),
             values={"one_step": vals[1], "ten_steps": vals[10], "n": n, "step": step}))
     return cases
-
-
-@functools.lru_cache(maxsize=4)
-def _median_abs_stable(alpha: float) -> float:
-    """Median of |X|, X ~ S_alpha(1): the root of F(m) = 3/4 (noise check's CDF table)."""
-    cdf = _cdf(alpha)
-    return float(optimize.brentq(lambda m: float(cdf(np.array([m]))[0]) - 0.75, 0.01, 10.0,
-                                 xtol=1e-12))
 
 
 # ---------------------------------------------------------------------------
@@ -305,50 +285,6 @@ def case_linear_marginal(ctx: Context) -> list[Case]:
                 f"independent systems (one particle each): KS D = {D:.4f}, p = {p:.3g} (pass if p > "
                 f"{KS_PVALUE_MIN:g}); exact law S_alpha({scale:.4f}) + {loc:.4f}"),
         values={"ks_statistic": D, "p_value": p, "loc": loc, "scale": scale, "samples": cols})]
-
-
-def linear_ratio_verdict(ratios, alpha: float) -> tuple[bool, str]:
-    r"""Judge the linear model's coupling errors against their exact law.
-
-    The linear model's coupling error at width n is exactly
-    ``|S_alpha(s_n)|`` (stable CLT, :func:`poc.checks.chaos.linear_coupling_scale`),
-    so ``ratios = |e| / E|e|`` are i.i.d. copies of ``|X| / E|X|``,
-    ``X ~ S_alpha(1)``, whatever n. Their mean has infinite variance for
-    alpha < 2 and cannot be given a tight band; their median can. The count
-    ``B`` of ratios below the exact median ``m0 / E|X|`` (``m0`` the median of
-    ``|X|``) is Binomial(N, 1/2) exactly, so the verdict is the sign test
-    ``|B - N/2| / sqrt(N/4) < 4`` (two-sided false alarm 6e-5). A noise
-    scaled by ``step^(1/2)`` instead of ``step^(1/alpha)`` multiplies every
-    ratio by ``step^(1/2 - 1/alpha)`` (1.65 for step 0.05, alpha = 1.5).
-
-    Parameters
-    ----------
-    ratios : array_like, any shape
-        Replicate coupling errors divided by the exact ``E|e|`` at their n
-        (e.g. the chaos check's ``ce / exact[:, None]``), at least 16 values.
-    alpha : float
-        Stability index, in (1, 2].
-
-    Returns
-    -------
-    (bool, str)
-        Whether the sign test passes, and a sentence with the median and mean
-        ratios against their exact values.
-    """
-    alpha = check_real(alpha, "alpha", low=1.0, high=2.0, low_open=True)
-    r = check_array(np.ravel(np.asarray(ratios, dtype=np.float64)), "ratios", ndim=1, min_size=16)
-    m0 = (math.sqrt(2.0) * stats.norm.ppf(0.75) if alpha == 2.0 else _median_abs_stable(alpha))
-    mean_abs = 2.0 / math.sqrt(math.pi) if alpha == 2.0 else mean_abs_stable(alpha)
-    target = m0 / mean_abs
-    N = r.size
-    below = int(np.count_nonzero(r < target))
-    z = (below - 0.5 * N) / math.sqrt(0.25 * N)
-    passed = bool(abs(z) < RATIO_Z_MAX)
-    text = (f"median |e| / exact E|e| = {np.median(r):.3f} (exact {target:.3f}, the median of "
-            f"|S_alpha| / E|S_alpha|); {below}/{N} below it, sign-test z = {z:+.2f} (pass if "
-            f"|z| < {RATIO_Z_MAX:g}); mean ratio {r.mean():.3f} (exact 1, infinite variance: "
-            "not judged)")
-    return passed, text
 
 
 def case_linear_ratio(ctx: Context) -> list[Case]:
@@ -634,40 +570,6 @@ def case_best_k_direct(ctx: Context) -> list[Case]:
                 f"relative (pass if <= {REL_ROUNDING:g}); prunable rows {pf} vs direct {j} at "
                 f"threshold {thr:g} (pass if equal)"),
         values={"relative_difference": err, "prunable_count": pf, "direct_count": j})]
-
-
-def hill_verdict(estimates, alpha: float, *, bias: float = HILL_BIAS) -> tuple[bool, str]:
-    """Judge Hill estimates of a tail index against the expected alpha.
-
-    Passes when ``|mean - alpha| <= bias + 4 se`` with ``se`` the standard
-    error of the mean over the estimates (independent replicates). ``bias``
-    is the stated systematic error of the estimator in the setting (default
-    :data:`HILL_BIAS` = 0.15: Hill with ``k = sqrt(n)`` on column norms at
-    ``n ~ 2000`` after noisy SGD, whose light-tailed part pushes it upwards).
-
-    Parameters
-    ----------
-    estimates : array_like, shape (r,)
-        Hill estimates from r >= 2 independent replicates.
-    alpha : float
-        Expected tail index, > 0.
-    bias : float, optional
-        Allowed systematic error, >= 0.
-
-    Returns
-    -------
-    (bool, str)
-    """
-    est = check_array(estimates, "estimates", ndim=1, min_size=2)
-    alpha = check_real(alpha, "alpha", low=0.0, low_open=True)
-    bias = check_real(bias, "bias", low=0.0)
-    mean = float(est.mean())
-    se = float(est.std(ddof=1)) / math.sqrt(est.size)
-    passed = bool(abs(mean - alpha) <= bias + Z_MAX * se)
-    text = (f"Hill {mean:.3f} +- {se:.3f} (se over {est.size} replicates) against alpha = "
-            f"{alpha:g}: difference {mean - alpha:+.3f} (pass if within {bias:g} + {Z_MAX:g} se = "
-            f"{bias + Z_MAX * se:.3f})")
-    return passed, text
 
 
 # ---------------------------------------------------------------------------

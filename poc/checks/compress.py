@@ -97,6 +97,7 @@ from ..particles import simulate
 from ..rates import RateFit, Verdict, fit_rate, judge
 from ..studies import compress_study
 from ._base import Case, Context
+from ._judges import hill_verdict
 
 NAME = "compress"
 TITLE = ("Heavy-tailed noisy SGD (alpha < 2) makes the trained mean-field network compressible: "
@@ -336,6 +337,15 @@ def run_with(ctx: Context, s: Settings) -> list[Case]:
                         "hill_mean": float(np.mean(out.hill)), "hill_sd": float(np.std(out.hill)),
                         "block_sum_mean": float(np.nanmean(out.block_sum)),
                         "replicates": s.replicates, "control_slopes": control_slopes}))
+    for c in conds:
+        if c.role != "heavy":
+            continue
+        # the tails themselves: Hill at n_max against alpha, within the bias the calibration
+        # check states for this setting (poc.checks._judges.HILL_BIAS)
+        ok, text = hill_verdict(res[c.key].hill, c.alpha)
+        cases.append(Case(name=f"{c.label}: column-norm tail index (Hill) matches alpha",
+                          passed=ok, detail=f"{text}; n = {ns[-1]}",
+                          values={"alpha": c.alpha, "hill": res[c.key].hill}))
 
     _notes(ctx, s, conds, res, fits, init_loss)
     _figure(ctx, s, conds, res, fits, cases)
