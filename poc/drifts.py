@@ -3,7 +3,7 @@ r"""Drift families of mean-field particle systems, and the built-in models.
 A drift gives, for every particle ``x_i`` of a cloud ``x`` of shape (n, d),
 the value ``b(x_i, mu^n)`` where ``mu^n = (1/n) sum_j delta_{x_j}`` is the
 empirical measure of the cloud. Two families cover the models of the paper
-(DESIGN.md, section 3); both take plain ``numba.njit`` functions from the
+(docs: docs/user_guide/drifts.rst, #drift-families); both take plain ``numba.njit`` functions from the
 user and evaluate them for all particles in parallel Numba kernels:
 
 * :class:`FeatureDrift` -- ``b(x, mu) = F(x, int g dmu)`` with features
@@ -665,7 +665,7 @@ class FeatureDrift(Drift):
     deterministic blocked sum) and then ``F(x_i, u)`` for every i, in parallel
     over particles: cost ``O(n m d)``. The McKean-Vlasov limit is the
     nonlinear SDE ``dx = F(x, u_t) dt + sigma dL`` with ``u_t = E g(x_t)``
-    (Wan et al. 2024, arXiv 2306.08125; DESIGN.md section 3), which
+    (Wan et al. 2024, arXiv 2306.08125; see the documentation: Theory, docs/theory.rst, #theory-chaos), which
     :mod:`poc.limits` estimates with a reference cloud.
 
     Raises
@@ -1050,7 +1050,7 @@ class LinearMeanField(FeatureDrift):
 
         References
         ----------
-        DESIGN.md section 3; Samorodnitsky and Taqqu (1994), Prop. 3.4.1
+        Docs: docs/user_guide/drifts.rst, #drift-families; Samorodnitsky and Taqqu (1994), Prop. 3.4.1
         (stochastic integrals of deterministic functions against stable motion).
         """
         from scipy import stats

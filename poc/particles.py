@@ -5,7 +5,7 @@ The n-particle system
     d x_i = b(x_i, mu^n_t) dt + sigma dL_i(t),   mu^n_t = (1/n) sum_j delta_{x_j(t)},
 
 with independent symmetric alpha-stable Levy processes ``L_i`` is advanced by
-the Euler scheme of DESIGN.md section 2:
+the Euler scheme (documentation: Theory, Conventions, Euler scheme; docs/theory.rst, #conv-euler-scheme):
 
     x_{k+1} = x_k + step * b(x_k, mu^n_k) + sigma * (L(t_{k+1}) - L(t_k)),
 
@@ -454,7 +454,7 @@ def simulate(drift: Drift, x0, *, alpha: float, sigma: float, step: float, n_ste
     r"""Simulate an n-particle system with the Euler scheme (noisy SGD for networks).
 
     Runs ``x_{k+1} = x_k + step * b(x_k, mu^n_k) + sigma * step^(1/alpha) * xi_{k+1}``
-    for ``k = 0, ..., n_steps - 1`` (DESIGN.md section 2), where ``xi`` is
+    for ``k = 0, ..., n_steps - 1`` (docs/theory.rst, #conv-euler-scheme), where ``xi`` is
     (n, d) symmetric alpha-stable noise of the given kind and ``b`` the drift
     evaluated at the empirical measure of the current cloud. For a
     :class:`poc.drifts.MeanFieldNetwork` this is the paper's noisy SGD: a

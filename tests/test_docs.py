@@ -26,8 +26,9 @@ pytestmark = pytest.mark.skipif(not (SITE / "index.html").is_file(),
 
 # Modules whose __all__ the API reference must cover (the top level ``poc`` is added below).
 API_MODULES = ["poc.noise", "poc.drifts", "poc.particles", "poc.limits", "poc.wasserstein",
-               "poc.rates", "poc.euler", "poc.compress", "poc.training", "poc.data",
-               "poc.plotting", "poc.report", "poc.checks", "poc.cli"]
+               "poc.rates", "poc.euler", "poc.studies", "poc.compress", "poc.training",
+               "poc.experiments", "poc.data", "poc.plotting", "poc.report", "poc.checks",
+               "poc.cli"]
 
 # Anchors that docstrings and other pages cite (the conventions of the theory page).
 THEORY_ANCHORS = ["theory-chain", "theory-network", "theory-euler", "theory-chaos",
@@ -82,8 +83,25 @@ def test_index_and_theory_exist():
 
 def test_user_guide_and_changelog_exist():
     for page in ("user_guide/index.html", "changelog.html", "api.html",
-                 "user_guide/validate.html", "user_guide/drifts.html"):
+                 "user_guide/validate.html", "user_guide/drifts.html",
+                 "user_guide/studies.html", "user_guide/calibration.html",
+                 "user_guide/experiments.html"):
         assert (SITE / page).is_file(), page
+
+
+def test_no_planned_stubs_left():
+    # the pages of features that have landed must document them, not announce them
+    stubs = [p.name for p in sorted((SITE / "user_guide").glob("*.html"))
+             if re.search(r"(Planned|Not in this version)", p.read_text(encoding="utf-8"))]
+    assert not stubs, f"pages still announcing planned features: {stubs}"
+
+
+def test_docstrings_cite_the_site_not_design_md():
+    # users never see DESIGN.md; docstrings cite the documentation pages instead
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in sorted((ROOT / "poc").rglob("*.py"))
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if "DESIGN.md" in line]
+    assert not hits, hits
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

@@ -7,7 +7,8 @@ SGD, prune them with a rule -- remove the largest fraction of columns whose squa
 Frobenius error stays below 0.1 (:func:`poc.compress.prunable_fraction`) -- and report that
 noisy networks prune better at equal accuracy.
 
-The ``pruning`` check tests that on scikit-learn's 8x8 digits, and **it fails**: alpha = 1.5
+The ``digits`` check (called ``pruning`` before this version) tests that with the toolkit's
+mean-field ``tanh`` network on scikit-learn's 8x8 digits, and **it fails**: alpha = 1.5
 noise triples the fraction the *rule* removes, but the pruned network loses accuracy, so at
 equal accuracy it is *less* prunable than plain SGD. This example reproduces the comparison
 at a small size (one seed instead of the check's 4; the check's numbers are in ``figures/REPORT.md``).
@@ -69,4 +70,5 @@ fig.tight_layout()
 # classifier needs. A single alpha-stable jump gives a few units very large norms; the rule
 # keeps them and removes many smaller, useful units, while a huge unit saturates ``tanh`` and
 # acts almost as a constant. A verification tool reports this finding rather than hiding it:
-# ``poc validate pruning`` exits with code 1.
+# ``poc validate digits`` exits with code 1. The paper's own protocol (a ReLU network on real
+# MNIST digits) is the ``mnist`` check; :ref:`experiments` says what it finds.
