@@ -56,7 +56,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     # only plot_*.py are gallery examples; the model files for `poc study` (kuramoto.py, ...)
     # are data for the command line, not pages
-    "ignore_pattern": r"__init__\.py|/_|/(?!plot_)[^/]+\.py$",
+    "ignore_pattern": r"__init__\.py|(^|/)_|(^|/)(?!plot_)[^/]+\.py$",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": True,
     "remove_config_comments": True,
