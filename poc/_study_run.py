@@ -44,14 +44,20 @@ def _run_one(study: str, model, o: dict, alpha: float, seed: int, progress):
                                   ns=o["ns"], replicates=o["replicates"], **common)
 
 
-def run_study_command(args) -> int:
-    """Run the study for every alpha, write ``<out>/<study>-<model>.json`` and ``.png``."""
+def run_study_command(args, check_out=None) -> int:
+    """Run the study for every alpha, write ``<out>/<study>-<model>.json`` and ``.png``.
+
+    ``check_out(path)`` validates the output folder once the model file has loaded, before
+    the (long) run.
+    """
     from .plotting import new_figure
     from .report import atomic_save_figure, atomic_write_json
 
     model = load_model(args.model)
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if check_out is not None:
+        check_out(args.out)
     o = _options(args, model)
     progress = False if args.no_progress else None
     t0 = time.perf_counter()

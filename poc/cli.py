@@ -220,8 +220,7 @@ def _study_parser(sub) -> None:
 def _study(args) -> int:
     from ._study_run import run_study_command
 
-    check_out_dir(args.out)
-    return run_study_command(args)
+    return run_study_command(args, check_out=check_out_dir)
 
 
 

@@ -127,8 +127,11 @@ def test_miniature_run_writes_results(tmp_path):
     assert data["check"] == "compress" and data["figures"] == ["compress.png"]
     assert (tmp_path / "compress.png").stat().st_size > 10_000
     heavy = [c for c in cc.conditions() if c.role == "heavy"]
-    assert len(data["cases"]) == len(heavy) * len(cc.KAPPAS)
-    for c in data["cases"]:
+    # one decay case per (condition, kappa) and one tail-index case per condition
+    assert len(data["cases"]) == len(heavy) * (len(cc.KAPPAS) + 1)
+    hill_cases = [c for c in data["cases"] if "tail index (Hill)" in c["name"]]
+    assert len(hill_cases) == len(heavy) and all(len(c["values"]["hill"]) == 3 for c in hill_cases)
+    for c in (c for c in data["cases"] if c not in hill_cases):
         v = c["values"]
         assert len(v["error_mean"]) == 3 and 0 < v["prunable_fraction_at_n_max"] < 1
         assert set(v["control_slopes"]) == {f"{lab}, kappa={k:g}" for lab in
