@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections import Counter
@@ -10,9 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "atomic_write_json",
     "atomic_write_text",
+    "jsonable",
     "load_results",
     "result_status",
     "utc_now",
@@ -48,6 +52,28 @@ def _atomic_write(path: str | os.PathLike, write) -> Path:
 def utc_now() -> str:
     """The current time in UTC as ISO 8601 to the second, e.g. ``2026-01-31T12:00:00Z``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` with NumPy scalars and arrays turned into Python ones, ready for :mod:`json`.
+
+    Tuples become lists, dict keys strings, and non-finite floats ``None``
+    (JSON has no NaN or infinity).
+    """
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, bool | np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    return x
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

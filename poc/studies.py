@@ -54,6 +54,7 @@ from ._validation import ParameterTypeError, check_choice, check_int, check_real
 from .euler import DEFAULT_REFINEMENT
 from .noise import NOISE_KINDS
 from .rates import RELATIONS, RateFit, Verdict, fit_rate, judge
+from .report import jsonable
 
 __all__ = [
     "MIN_HEAVY_REPLICATES",
@@ -293,23 +294,6 @@ def _fit_ragged(x: np.ndarray, rows: list[np.ndarray], seed, *, level: float = 0
                    level=level, n_boot=n_boot, x=x.copy(), y_mean=means)
 
 
-def _jsonable(v):
-    if isinstance(v, dict):
-        return {str(k): _jsonable(w) for k, w in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(w) for w in v]
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
-
-
 def _fmt_ci(fit: RateFit) -> str:
     return f"{fit.slope:+.3f} [{fit.ci[0]:+.3f}, {fit.ci[1]:+.3f}]"
 
@@ -439,7 +423,7 @@ class StudyResult:
                                "slope": s.fit.slope, "ci": list(s.fit.ci)}
         values.update({k: v_ for k, v_ in self.data.items() if k not in ("x", "rows")
                        and not k.startswith("_")})
-        return _jsonable({
+        return jsonable({
             "name": f"{self.study} study: {self.what}",
             "measured_rate": self.fit.slope,
             "ci": list(self.fit.ci),

@@ -22,7 +22,6 @@ of a check leaves a result file with a ``"status"``:
 from __future__ import annotations
 
 import importlib
-import math
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -33,7 +32,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from .._validation import MissingExtraError
-from ..report import atomic_save_figure, atomic_write_json, atomic_write_text, utc_now
+from ..report import atomic_save_figure, atomic_write_json, atomic_write_text, jsonable, utc_now
 
 MODES = ("quick", "full")
 STATUSES = ("PASS", "FAIL", "SKIPPED", "ERROR")
@@ -98,23 +97,6 @@ class Context:
         return name
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.bool_ | bool):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        x = float(x)
-        return x if math.isfinite(x) else None  # JSON has no NaN/inf
-    return x
-
-
 def one_line(exc: BaseException) -> str:
     """``"ExcType: first line of the message"``: an exception as one line of text."""
     msg = str(exc).strip().splitlines()
@@ -164,7 +146,7 @@ def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
     else:
         passed = bool(cases) and all(c.passed for c in cases)
         result.update(status="PASS" if passed else "FAIL", passed=passed,
-                      cases=[_jsonable(asdict(c)) for c in cases])
+                      cases=[jsonable(asdict(c)) for c in cases])
     if result["status"] != "ERROR":  # a traceback left by an earlier run would mislead
         (ctx.out / f"{name}.log").unlink(missing_ok=True)
     result.update(figures=list(ctx.figures), notes=list(ctx.notes), tables=list(ctx.tables),
