@@ -146,4 +146,5 @@ def test_quick_mode_passes(tmp_path):
 
     assert main(["validate", "compress", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     data = json.loads((tmp_path / "compress.json").read_text())
-    assert data["passed"] and len(data["cases"]) == 10
+    # 5 heavy-tailed conditions x (2 kappas + 1 tail-index case)
+    assert data["passed"] and len(data["cases"]) == 15
