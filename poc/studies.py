@@ -543,7 +543,7 @@ def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -
 def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float, ns,
                 replicates, noise: str = "iid", reference: int | None = None, seed=0,
                 expected: float | None = None, tolerance: float = 0.05, relation: str = "equal",
-                progress: bool | None = None) -> StudyResult:
+                progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Propagation of chaos: the coupling error to the McKean-Vlasov limit against n.
 
     For each n, each replicate runs the n-particle system and its nonlinear
@@ -595,6 +595,15 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
         upper bound such as n^(-1/2)).
     progress : bool or None, optional
         Progress bar (None: only on a terminal, after 5 s).
+    client : dask.distributed.Client, optional
+        Run the work units (blocks of replicates) on this Dask cluster, with
+        the reference cloud scattered once to every worker. Same numbers as
+        the default None (serially in this process). Use one thread per
+        worker process.
+    cache : None, str, os.PathLike or poc._units.UnitCache, optional
+        Directory of finished work units: a rerun with the same settings,
+        seed and package version reads them instead of recomputing (default
+        None: no cache).
 
     Returns
     -------
@@ -664,7 +673,8 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     blocks = list(_blocks(ns, reps))
     units = [Unit.make(seed, sid, (2, j, b), _ChaosUnit(n, c, n == n_max))
              for j, b, n, _, c in blocks]
-    out = run_units(_chaos_unit, units, shared=shared, progress=progress, desc="chaos study")
+    out = run_units(_chaos_unit, units, shared=shared, client=client, cache=cache,
+                    progress=progress, desc="chaos study")
 
     def gather(name):
         rows = [[] for _ in ns]
@@ -743,7 +753,7 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
                 interacting: bool = True, batch_size: int | None = None, seed=0,
                 expected: float | None = None,
                 tolerance: float = 0.05, relation: str = "equal",
-                progress: bool | None = None) -> StudyResult:
+                progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Strong error ``E|x^eta(T) - x(T)|`` of the Euler scheme against the step eta.
 
     Built on :func:`poc.euler.strong_error`: nested grids, one Levy path per
@@ -779,7 +789,7 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     batch_size : int, optional
         MeanFieldNetwork only: the tested runs are minibatch noisy SGD (see
         :func:`poc.euler.strong_error`), the reference the full-gradient system.
-    seed, expected, tolerance, relation, progress
+    seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study`.
 
     Returns
@@ -820,8 +830,8 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     size = max(1, 2048 // n) if not interacting else max(1, _UNIT_PARTICLES // (n * 64))
     counts = [min(size, replicates - r0) for r0 in range(0, replicates, size)]
     units = [Unit.make(seed, sid, (b,), _EulerUnit(c, n)) for b, c in enumerate(counts)]
-    out = run_units(_euler_unit, units, shared=_EulerShared(drift, start, kw), progress=progress,
-                    desc="euler study")
+    out = run_units(_euler_unit, units, shared=_EulerShared(drift, start, kw), client=client,
+                    cache=cache, progress=progress, desc="euler study")
     errors = np.concatenate(out, axis=1)
     fit = fit_paired_rate(steps_v, errors, seed=_rng(seed, sid, 3, 0))
     rows = list(errors)
@@ -883,7 +893,7 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
                    replicates, kappa=(0.1, 0.25), noise: str = "iid", threshold: float = 0.1,
                    batch_size: int | None = None, seed=0, expected: float | None = None,
                    tolerance: float = 0.05, relation: str = "equal",
-                   progress: bool | None = None) -> StudyResult:
+                   progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Compressibility of the final cloud: best-k error and prunable fraction against n.
 
     Each replicate simulates the n-particle system (:func:`poc.simulate`) and
@@ -920,7 +930,7 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
         Error budget of the prunable fraction (default 0.1, the paper's).
     batch_size : int, optional
         Minibatch size (noisy SGD) for a MeanFieldNetwork drift.
-    seed, expected, tolerance, relation, progress
+    seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study`.
 
     Returns
@@ -963,8 +973,8 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
     units = [Unit.make(seed, sid, (2, j, b), _CompressUnit(n, c, n == ns[-1]))
              for j, b, n, _, c in blocks]
     with serial_blas():
-        out = run_units(_compress_unit, units, shared=sh, progress=progress,
-                        desc="compress study")
+        out = run_units(_compress_unit, units, shared=sh, client=client, cache=cache,
+                        progress=progress, desc="compress study")
 
     def gather(name):
         rows = [[] for _ in ns]

@@ -285,7 +285,8 @@ def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: flo
         warnings.simplefilter("ignore", StudyWarning)
         res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
                           step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
-                          seed=ctx.rng(1, ia), progress=False)
+                          seed=ctx.rng(1, ia), progress=False, client=ctx.client,
+                          cache=ctx.cache)
     bar.update(len(st.ns))
     d = res.data
     k = st.reps_w1_net
