@@ -354,7 +354,11 @@ def _run_on_client(client, func, units, todo, shared, done, bar) -> None:
 
     n_batches = min(len(todo), BATCHES_PER_THREAD * client_threads(client))
     batches = _batches(todo, n_batches)
-    shared_ref = client.scatter(shared, broadcast=True) if shared is not None else None
+    # one future for the whole object (a bare tuple or dict would be scattered piecewise);
+    # hash=False: a content-hashed key reused by the next call while this call's release is
+    # still in flight makes the scheduler drop it ("lost dependencies")
+    shared_ref = (client.scatter([shared], broadcast=True, hash=False)[0]
+                  if shared is not None else None)
     tag = f"poc-{getattr(func, '__name__', 'unit')}-{uuid.uuid4().hex[:8]}"
     futures = {}
     for b, idx in enumerate(batches):

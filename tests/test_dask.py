@@ -123,6 +123,7 @@ def test_chaos_check_same_json_serial_and_cluster(client, tmp_path, monkeypatch)
             r.pop(k)
         res.append(r)
     assert res[0]["status"] in ("PASS", "FAIL")  # it ran
+    assert res[1]["status"] == res[0]["status"], res[1].get("reason")
     assert res[0] == res[1]
 
 
