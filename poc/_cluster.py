@@ -108,7 +108,7 @@ def scheduler_client(spec: str | None, *, dashboard: bool = False,
             dashboard = False
     cluster = distributed.LocalCluster(
         n_workers=where, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address="127.0.0.1:0" if dashboard else None,
+        dashboard_address="127.0.0.1:0",  # a free port: the HTTP server runs without a dashboard
         scheduler_kwargs=None if dashboard else {"dashboard": False},
         silence_logs=logging.ERROR,
         # one Numba thread per worker: the workers already use every core

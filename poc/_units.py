@@ -24,6 +24,7 @@ version)`` so that a rerun computes only what is missing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -215,16 +216,38 @@ def _as_cache(cache) -> UnitCache | None:
 
 
 def _fingerprint(obj) -> bytes | None:
-    """sha256 of ``obj`` pickled, or None when it cannot be pickled (then nothing is cached)."""
-    try:
-        data = _dumps(obj)
-    except Exception:
+    """sha256 of ``obj`` pickled, or None when it cannot be pickled (then nothing is cached).
+
+    Containers (tuple, list, dict, dataclass) are hashed part by part: pickle memoizes
+    shared sub-objects (e.g. one float64 dtype object), so the same values computed afresh
+    or read back from the cache would otherwise pickle, and hash, differently. Protocol 4,
+    because protocol 5 pickles a contiguous array and an equal strided view differently.
+    """
+    if isinstance(obj, tuple | list):
+        parts = [type(obj).__name__.encode(), *(_fingerprint(v) for v in obj)]
+    elif isinstance(obj, dict):
+        parts = [b"dict"]
+        for k, v in obj.items():
+            parts += [_fingerprint(k), _fingerprint(v)]
+    elif (dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+          and set(getattr(obj, "__dict__", {})) == {f.name for f in dataclasses.fields(obj)}):
+        # only when the fields are the whole state, else pickled whole below
+        parts = [_fingerprint(type(obj))]
+        for f in dataclasses.fields(obj):
+            parts += [f.name.encode(), _fingerprint(getattr(obj, f.name))]
+    else:
         try:
-            import cloudpickle
-            data = cloudpickle.dumps(obj, protocol=5)
+            data = pickle.dumps(obj, protocol=4)
         except Exception:
-            return None
-    return hashlib.sha256(data).digest()
+            try:
+                import cloudpickle
+                data = cloudpickle.dumps(obj, protocol=4)
+            except Exception:
+                return None
+        return hashlib.sha256(data).digest()
+    if any(p is None for p in parts):
+        return None
+    return hashlib.sha256(b"\0".join(parts)).digest()
 
 
 def unit_keys(func, units: Sequence[Unit], shared) -> list[str] | None:

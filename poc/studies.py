@@ -519,6 +519,31 @@ def _half_split_error(drift, probe, cloud: np.ndarray, rng: np.random.Generator)
     return acc / N_SPLITS
 
 
+@dataclass(frozen=True)
+class _ReferenceUnit:
+    N: int
+    alpha: float
+    sigma: float
+    step: float
+    n_steps: int
+    noise: str
+
+
+def _reference_unit(cfg: _ReferenceUnit, ss: np.random.SeedSequence, sh):
+    from .limits import reference_cloud
+
+    drift, start = sh
+    g = np.random.default_rng(ss)
+    return reference_cloud(drift, start(cfg.N, g), alpha=cfg.alpha, sigma=cfg.sigma,
+                           step=cfg.step, n_steps=cfg.n_steps, noise=cfg.noise, seed=g,
+                           progress=False)
+
+
+def _half_split_unit(cfg, ss: np.random.SeedSequence, sh) -> float:
+    drift, probe, final = sh
+    return _half_split_error(drift, probe, final, np.random.default_rng(ss))
+
+
 def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -> dict:
     from .limits import coupled_run
 
@@ -631,7 +656,6 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     reference is an N-particle system, O(N^2) per step, and the copies cost
     O(n N) per step against it.
     """
-    from .limits import reference_cloud
     from .particles import _check_drift
     from .wasserstein import SortedReference, require_finite_moment, unit_directions
 
@@ -662,9 +686,11 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     seed = master_seed(seed)
     sid = study_id("chaos_study")
 
-    g = _rng(seed, sid, 0)
-    ref = reference_cloud(drift, start(N, g), alpha=alpha, sigma=sigma, step=step,
-                          n_steps=n_steps, noise=noise, seed=g, progress=progress)
+    # the reference and its half-split error are units of their own, run here (they use
+    # every core through Numba) but cached like the others: a rerun skips them too
+    ref_cfg = _ReferenceUnit(N, alpha, sigma, step, n_steps, noise)
+    ref = run_units(_reference_unit, [Unit.make(seed, sid, (0,), ref_cfg)],
+                    shared=(drift, start), cache=cache, progress=False)[0]
     final = ref.trajectory.final
     d = final.shape[1]
     dirs = np.ones((1, 1)) if d == 1 else unit_directions(_rng(seed, sid, 1), N_DIRECTIONS, d)
@@ -684,8 +710,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
 
     ce, w1p, w1c = gather("ce"), gather("w1p"), gather("w1c")
     fluct = np.concatenate([o["fluct"] for o in out if o["fluct"] is not None])
-    ratio = math.sqrt(_half_split_error(drift, probe, final, _rng(seed, sid, 4))
-                      / float(np.mean(fluct)))
+    split = run_units(_half_split_unit, [Unit.make(seed, sid, (4,), None)],
+                      shared=(drift, probe, final), cache=cache, progress=False)[0]
+    ratio = math.sqrt(split / float(np.mean(fluct)))
     x = np.asarray(ns, float)
     f_ce = _fit(x, ce, _rng(seed, sid, 3, 0))
     f_p = _fit(x, w1p, _rng(seed, sid, 3, 1))
