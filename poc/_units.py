@@ -99,7 +99,11 @@ class Unit:
 
 
 class UnitError(RuntimeError):
-    """A work unit raised; the message names its function, key, seed words and configuration."""
+    """A work unit crashed; the message names its function, key, seed words and configuration.
+
+    Bad input (ValueError, TypeError) and a missing extra (ImportError) raised by a unit keep
+    their type, with the same description added as a note.
+    """
 
 
 class CacheWarning(UserWarning):
@@ -110,11 +114,15 @@ def _call(func, unit: Unit, shared):
     try:
         return func(unit.config, unit.seedseq, shared)
     except Exception as exc:
+        where = (f"work unit {getattr(func, '__qualname__', func)} key={unit.key} "
+                 f"seed words={unit.entropy} config={unit.config!r}")
+        if isinstance(exc, ValueError | TypeError | ImportError):
+            # bad input or a missing extra keeps its type (usage errors, SKIPPED checks)
+            exc.add_note(f"in {where}")
+            raise
         msg = str(exc).strip().splitlines()
-        raise UnitError(
-            f"work unit {getattr(func, '__qualname__', func)} key={unit.key} "
-            f"seed words={unit.entropy} config={unit.config!r} raised {type(exc).__name__}"
-            + (f": {msg[0]}" if msg else "")) from exc
+        raise UnitError(f"{where} raised {type(exc).__name__}"
+                        + (f": {msg[0]}" if msg else "")) from exc
 
 
 def _run_batch(func, units: list[Unit], shared) -> list:

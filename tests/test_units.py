@@ -47,6 +47,16 @@ def test_unit_error_names_its_configuration():
     assert isinstance(info.value.__cause__, ZeroDivisionError)
 
 
+def _bad_input(cfg, ss, shared):
+    raise ValueError(f"size must be >= 0, got {cfg}")
+
+
+def test_bad_input_in_a_unit_keeps_its_type_with_a_note():
+    with pytest.raises(ValueError, match="size must be") as info:
+        run_units(_bad_input, [Unit.make(0, 5, (2,), -1)], progress=False)
+    assert any("key=(2,)" in n and "config=-1" in n for n in info.value.__notes__)
+
+
 def test_cache_resumes_an_interrupted_run(tmp_path):
     units = _units()
     clean = run_units(_draw, units, shared=1.0, progress=False)
