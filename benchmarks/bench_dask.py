@@ -32,7 +32,10 @@ something), full mode, before the chaos reference clouds were cached: serial 316
 reference clouds, then uncached, and the figure); 388 units, 182.5 s of unit work,
 largest unit 1.8 s; projection on 64 workers 132 s, largest n_max within 10 min about
 32768. In-process quick mode after the reference clouds were cached: 25.8 s cold, 3.0 s
-warm (11.6 %, nearly all of it the figure).
+warm (11.6 %, nearly all of it the figure). This script, quick mode, after that change:
+serial 28.7 s, warm-cache rerun 8.3 s (28.9 %: process start, imports, the figure),
+``local:2`` 27.4 s (1.05x), JSON numbers identical; 80 cluster units, 18.1 s of work,
+serial rest 8.3 s.
 
 Usage:  python benchmarks/bench_dask.py [--full] [--workers 2] [--project 64] [--budget 600]
 """
