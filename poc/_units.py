@@ -1,4 +1,4 @@
-"""Work units: the independent pieces a study is made of.
+"""Work units: the independent pieces a study is made of, and where they run.
 
 A study (a chaos rate, an Euler order, a compressibility slope) is a list of
 :class:`Unit` s. Each unit is a small frozen, picklable configuration plus an
@@ -9,21 +9,42 @@ where ``func`` is a pure module-level function and ``shared`` holds the large
 inputs built once (data sets, reference clouds) and passed by reference.
 
 Hence the numbers do not depend on the order, or the process, in which the
-units run: :func:`run_units` runs them serially in order today, and a later
-version can hand the same units to Dask or cache them under a hash of
-``(config, key, seed, version)`` without changing a result.
+units run. :func:`run_units` runs them
+
+* serially in this process (``client=None``; Dask is never imported), or
+* on a ``dask.distributed.Client``: ``shared`` is scattered to every worker
+  once, the units are submitted in a few interleaved batches per worker
+  thread (so that scheduling costs little next to the work), and the results
+  come back in unit order, whatever order the batches finish in;
+
+and, given a :class:`UnitCache`, stores every finished unit under a hash of
+``(function, unit key and seed, configuration, shared inputs, package
+version)`` so that a rerun computes only what is missing.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import pickle
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Unit", "master_seed", "run_units", "study_id"]
+__all__ = ["CacheWarning", "Unit", "UnitCache", "UnitError", "master_seed", "run_units",
+           "study_id"]
+
+# batches per worker thread: enough that a slow batch does not leave the others idle at
+# the end, few enough that Dask's ~1 ms per task stays far below 5 % of a batch
+BATCHES_PER_THREAD = 4
+# retries of a batch whose worker raised; a worker that dies is rescheduled by Dask anyway
+RETRIES = 2
 
 
 def study_id(name: str) -> int:
@@ -77,18 +98,222 @@ class Unit:
         return np.random.SeedSequence(list(self.entropy))
 
 
+class UnitError(RuntimeError):
+    """A work unit crashed; the message names its function, key, seed words and configuration.
+
+    Bad input (ValueError, TypeError) and a missing extra (ImportError) raised by a unit keep
+    their type, with the same description added as a note.
+    """
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was corrupted or truncated (it is recomputed) or cannot be written."""
+
+
+def _call(func, unit: Unit, shared):
+    try:
+        return func(unit.config, unit.seedseq, shared)
+    except Exception as exc:
+        where = (f"work unit {getattr(func, '__qualname__', func)} key={unit.key} "
+                 f"seed words={unit.entropy} config={unit.config!r}")
+        if isinstance(exc, ValueError | TypeError | ImportError):
+            # bad input or a missing extra keeps its type (usage errors, SKIPPED checks)
+            exc.add_note(f"in {where}")
+            raise
+        msg = str(exc).strip().splitlines()
+        raise UnitError(f"{where} raised {type(exc).__name__}"
+                        + (f": {msg[0]}" if msg else "")) from exc
+
+
+def _run_batch(func, units: list[Unit], shared) -> list:
+    """What one Dask task runs: a batch of units, in order, in one worker thread."""
+    return [_call(func, u, shared) for u in units]
+
+
+# ---------------------------------------------------------------------------
+# cache
+
+_MAGIC = b"POCU1\n"
+_DIGEST = 32  # sha256
+
+
+def _dumps(obj) -> bytes:
+    return pickle.dumps(obj, protocol=5)
+
+
+class UnitCache:
+    """Finished work units on disk, one file per unit, each with its own checksum.
+
+    An entry is ``magic + sha256(payload) + payload`` with ``payload`` the
+    pickled result, written atomically (a temporary file, then a rename), so
+    an interrupted run leaves whole entries or none. An entry whose checksum
+    does not match (truncated, a flipped byte) is never trusted: it counts in
+    :attr:`corrupt`, a :class:`CacheWarning` names it, and the unit is
+    recomputed and stored again.
+
+    The key of a unit hashes the unit function's name, the unit's key and seed
+    words, its configuration, the shared inputs and the package version, so a
+    different setting, seed or release never reuses an entry. Only point a
+    cache at files you trust: entries are unpickled.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where the entries live (created on the first write), e.g. ``OUT/.cache``.
+
+    Attributes
+    ----------
+    hits, computed, corrupt : int
+        Units read from the cache, units computed (and stored), and corrupted
+        entries found (and recomputed), since the cache object was made.
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.hits = 0
+        self.computed = 0
+        self.corrupt = 0
+
+    def __repr__(self) -> str:
+        return (f"UnitCache({str(self.directory)!r}, hits={self.hits}, computed={self.computed}, "
+                f"corrupt={self.corrupt})")
+
+    def path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.pkl"
+
+    def load(self, key: str) -> tuple[bool, Any]:
+        """``(True, result)`` for a sound entry, ``(False, None)`` when missing or corrupted."""
+        p = self.path(key)
+        try:
+            blob = p.read_bytes()
+        except FileNotFoundError:
+            return False, None
+        head = len(_MAGIC) + _DIGEST
+        payload = blob[head:]
+        if (len(blob) < head or blob[:len(_MAGIC)] != _MAGIC
+                or hashlib.sha256(payload).digest() != blob[len(_MAGIC):head]):
+            self.corrupt += 1
+            warnings.warn(f"cache entry {p} is corrupted or truncated (checksum mismatch); "
+                          f"recomputing it", CacheWarning, stacklevel=3)
+            return False, None
+        self.hits += 1
+        return True, pickle.loads(payload)
+
+    def store(self, key: str, result: Any) -> None:
+        from .report import _atomic_write
+
+        payload = _dumps(result)
+        blob = _MAGIC + hashlib.sha256(payload).digest() + payload
+
+        def write(tmp):
+            with open(tmp, "wb") as fh:
+                fh.write(blob)
+
+        _atomic_write(self.path(key), write)
+
+
+def _as_cache(cache) -> UnitCache | None:
+    if cache is None or isinstance(cache, UnitCache):
+        return cache
+    if isinstance(cache, str | os.PathLike):
+        return UnitCache(cache)
+    from ._validation import ParameterTypeError
+
+    raise ParameterTypeError(
+        f"cache must be None, a directory or a poc UnitCache, got {type(cache).__name__}")
+
+
+def _fingerprint(obj) -> bytes | None:
+    """sha256 of ``obj`` pickled, or None when it cannot be pickled (then nothing is cached).
+
+    Containers (tuple, list, dict, dataclass) are hashed part by part: pickle memoizes
+    shared sub-objects (e.g. one float64 dtype object), so the same values computed afresh
+    or read back from the cache would otherwise pickle, and hash, differently. Protocol 4,
+    because protocol 5 pickles a contiguous array and an equal strided view differently.
+    """
+    if isinstance(obj, tuple | list):
+        parts = [type(obj).__name__.encode(), *(_fingerprint(v) for v in obj)]
+    elif isinstance(obj, dict):
+        parts = [b"dict"]
+        for k, v in obj.items():
+            parts += [_fingerprint(k), _fingerprint(v)]
+    elif (dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+          and set(getattr(obj, "__dict__", {})) == {f.name for f in dataclasses.fields(obj)}):
+        # only when the fields are the whole state, else pickled whole below
+        parts = [_fingerprint(type(obj))]
+        for f in dataclasses.fields(obj):
+            parts += [f.name.encode(), _fingerprint(getattr(obj, f.name))]
+    else:
+        try:
+            data = pickle.dumps(obj, protocol=4)
+        except Exception:
+            try:
+                import cloudpickle
+                data = cloudpickle.dumps(obj, protocol=4)
+            except Exception:
+                return None
+        return hashlib.sha256(data).digest()
+    if any(p is None for p in parts):
+        return None
+    return hashlib.sha256(b"\0".join(parts)).digest()
+
+
+def unit_keys(func, units: Sequence[Unit], shared) -> list[str] | None:
+    """The cache key of every unit (hex sha256), or None when the inputs cannot be hashed."""
+    from . import __version__
+
+    # a module-level function pickles as its name; a closure (cloudpickle) as its code
+    base = _fingerprint((__version__, func))
+    sh = _fingerprint(shared)
+    if base is None or sh is None:
+        return None
+    keys = []
+    for u in units:
+        fp = _fingerprint((u.entropy, u.config))
+        if fp is None:
+            return None
+        keys.append(hashlib.sha256(base + sh + fp).hexdigest())
+    return keys
+
+
+# ---------------------------------------------------------------------------
+# running
+
+
+def client_threads(client) -> int:
+    """Worker threads of a Dask client's cluster (at least 1)."""
+    workers = client.scheduler_info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+
+def _batches(todo: list[int], n_batches: int) -> list[list[int]]:
+    # interleaved, not contiguous: units come sorted by size (n ascending), so stripes
+    # give every batch a similar mix of cheap and expensive units
+    return [b for b in (todo[i::n_batches] for i in range(n_batches)) if b]
+
+
 def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: Iterable[Unit], *,
-              shared: Any = None, progress: bool | None = None, desc: str = "units") -> list:
+              shared: Any = None, client=None, cache=None, progress: bool | None = None,
+              desc: str = "units") -> list:
     """Run ``func(unit.config, unit.seedseq, shared)`` for every unit; results in unit order.
 
     Parameters
     ----------
     func : callable
-        A pure module-level function (picklable, so a distributed runner can
-        ship it). It must not mutate ``shared``.
+        A pure module-level function (picklable, so that Dask workers can
+        run it). It must not mutate ``shared``.
     units : iterable of Unit
     shared : object, optional
-        Large inputs built once and passed by reference to every unit.
+        Large inputs built once and passed by reference to every unit; with
+        a client, scattered once to every worker.
+    client : dask.distributed.Client, optional
+        Run the units on this client's workers (use one thread per worker
+        process: Numba's workqueue threading layer is not thread-safe). None
+        (default): serially in this process, without importing Dask.
+    cache : None, str, os.PathLike or UnitCache, optional
+        Directory (or :class:`UnitCache`) of finished units: units found there
+        are not recomputed, and every unit computed here is stored as soon as
+        its batch finishes. None (default): no cache.
     progress : bool or None, optional
         Progress bar over units (None: only on a terminal, after 5 s).
     desc : str, optional
@@ -97,19 +322,89 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
     Returns
     -------
     list
-        ``func``'s results, in the order of ``units``.
+        ``func``'s results, in the order of ``units``: the same numbers
+        serially, on any cluster and from the cache.
+
+    Raises
+    ------
+    UnitError
+        A unit raised; the message gives its key, seed words and configuration
+        (the original exception is its ``__cause__`` when run serially).
     """
     from .particles import _progress_bar
 
     units = list(units)
-    bar = _progress_bar(progress, len(units), desc)
-    out = []
+    cache = _as_cache(cache)
+    keys = unit_keys(func, units, shared) if cache is not None else None
+    if cache is not None and keys is None:
+        warnings.warn(f"{desc}: the unit function or its shared inputs cannot be pickled, so "
+                      f"its units are not cached", CacheWarning, stacklevel=2)
+    out: list = [None] * len(units)
+    todo = []
+    for i in range(len(units)):
+        if keys is not None:
+            hit, value = cache.load(keys[i])
+            if hit:
+                out[i] = value
+                continue
+        todo.append(i)
+
+    def done(i, value):
+        out[i] = value
+        if keys is not None:
+            cache.store(keys[i], value)
+            cache.computed += 1
+
+    bar = _progress_bar(progress, len(units), desc) or _NullBar()
     try:
-        for u in units:
-            out.append(func(u.config, u.seedseq, shared))
-            if bar is not None:
+        if len(todo) < len(units):
+            bar.update(len(units) - len(todo))
+        if client is None:
+            for i in todo:
+                done(i, _call(func, units[i], shared))
                 bar.update(1)
+        elif todo:
+            _run_on_client(client, func, units, todo, shared, done, bar)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return out
+
+
+class _NullBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _run_on_client(client, func, units, todo, shared, done, bar) -> None:
+    import uuid
+
+    from distributed import as_completed
+
+    n_batches = min(len(todo), BATCHES_PER_THREAD * client_threads(client))
+    batches = _batches(todo, n_batches)
+    # one future for the whole object (a bare tuple or dict would be scattered piecewise);
+    # hash=False: a content-hashed key reused by the next call while this call's release is
+    # still in flight makes the scheduler drop it ("lost dependencies")
+    shared_ref = (client.scatter([shared], broadcast=True, hash=False)[0]
+                  if shared is not None else None)
+    tag = f"poc-{getattr(func, '__name__', 'unit')}-{uuid.uuid4().hex[:8]}"
+    futures = {}
+    for b, idx in enumerate(batches):
+        fut = client.submit(_run_batch, func, [units[i] for i in idx], shared_ref,
+                            key=f"{tag}-{b}", retries=RETRIES, pure=False)
+        futures[fut] = idx
+    try:
+        for fut in as_completed(list(futures)):
+            if fut.status == "error":
+                fut.result()  # re-raises the unit's UnitError here
+            for i, value in zip(futures[fut], fut.result(), strict=True):
+                done(i, value)
+            bar.update(len(futures[fut]))
+            fut.release()
+    finally:  # after an error or an interrupt, nothing of this run keeps the workers busy
+        client.cancel(list(futures))
+
+

@@ -11,6 +11,7 @@ into one line and a code through :func:`run_guarded`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -164,6 +165,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
     v.add_argument("--no-progress", action="store_true",
                    help="print only a line when each check starts and ends (no bars or heartbeat)")
+    v.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the work units on Dask: 'local' (one worker process per core), "
+                        "'local:N' (N workers) or 'tcp://HOST:PORT' (a running scheduler); "
+                        "needs the extra 'dask'. Same numbers as without it.")
+    v.add_argument("--no-cache", action="store_true",
+                   help="ignore OUT/.cache (finished work units kept for resuming a run) and "
+                        "do not write it")
     sub.add_parser("list", help="list the available checks")
     _study_parser(sub)
     return p
@@ -260,7 +268,67 @@ def summary_sentence(results: list[dict], report: Path) -> str:
     return "; ".join(parts) + f" (exit code {exit_code(r['status'] for r in results)})"
 
 
+def _scheduler_precheck(spec: str) -> None:
+    """Bad ``--scheduler`` input and a missing extra as a UsageError (exit 2), before any check.
+
+    A missing Dask is exit 2, not 3: 3 means that a check was SKIPPED for lack of an extra,
+    while here the command line asks for something this installation cannot do, and no
+    check runs at all.
+    """
+    from ._cluster import _import_distributed, parse_scheduler
+    from ._validation import MissingExtraError
+
+    try:
+        parse_scheduler(spec)
+        _import_distributed()
+    except (ValueError, MissingExtraError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _client(args):
+    from ._cluster import scheduler_client
+
+    if args.scheduler is None:
+        yield None
+        return
+    try:
+        cm = scheduler_client(args.scheduler, dashboard=not args.no_progress)
+        client = cm.__enter__()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        kind = "cluster" if args.scheduler.startswith("tcp://") else "LocalCluster"
+        _err(f"Dask {kind}: {len(client.scheduler_info().get('workers', {}))} workers at "
+             f"{client.scheduler.address}"
+             + (f", dashboard {client.dashboard_link}" if _has_dashboard(client) else ""))
+        yield client
+    except BaseException:
+        if not cm.__exit__(*sys.exc_info()):
+            raise
+    else:
+        cm.__exit__(None, None, None)
+
+
+def _has_dashboard(client) -> bool:
+    try:
+        import bokeh  # noqa: F401  (without it the dashboard's pages are empty)
+
+        return bool(client.scheduler_info().get("services", {}).get("dashboard"))
+    except Exception:
+        return False
+
+
+def _cache_line(cache) -> str:
+    line = (f"work units: {cache.hits} from the cache ({cache.directory}), "
+            f"{cache.computed} computed")
+    if cache.corrupt:
+        line += f", {cache.corrupt} corrupted cache entries found and recomputed"
+    return line
+
+
 def _validate(args) -> int:
+    from ._units import UnitCache
     from .checks import Context, available_checks, run_check
     from .report import utc_now, write_report
 
@@ -272,16 +340,21 @@ def _validate(args) -> int:
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
     out = check_out_dir(args.out)
+    cache = None if args.no_cache else UnitCache(out / ".cache")
+    if args.scheduler is not None:
+        _scheduler_precheck(args.scheduler)
 
     run = {"seed": args.seed, "mode": args.mode, "started": utc_now(), "checks": list(names)}
     results: list[dict] = []
     try:
-        for i, name in enumerate(names, 1):
-            _err(f"[{i}/{len(names)}] {name}: started")
-            ctx = Context(mode=args.mode, seed=args.seed, out=out, progress=not args.no_progress)
-            r = run_check(checks[name], ctx, name=name)
-            results.append(r)
-            _err(f"[{i}/{len(names)}] {name}: {_end_line(r, out)}")
+        with _client(args) as client:
+            for i, name in enumerate(names, 1):
+                _err(f"[{i}/{len(names)}] {name}: started")
+                ctx = Context(mode=args.mode, seed=args.seed, out=out,
+                              progress=not args.no_progress, client=client, cache=cache)
+                r = run_check(checks[name], ctx, name=name)
+                results.append(r)
+                _err(f"[{i}/{len(names)}] {name}: {_end_line(r, out)}")
     except KeyboardInterrupt:
         unfinished = names[len(results):]
         run["unfinished"] = unfinished
@@ -292,6 +365,8 @@ def _validate(args) -> int:
 
     report = write_report(out, order=list(checks), run=run)
     _print_table(results)
+    if cache is not None:
+        print(_cache_line(cache))
     print(f"results in {out}/, summary in {report}")
     print(summary_sentence(results, report))
     return exit_code(r["status"] for r in results)

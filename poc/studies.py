@@ -503,6 +503,31 @@ def _half_split_error(drift, probe, cloud: np.ndarray, rng: np.random.Generator)
     return acc / N_SPLITS
 
 
+@dataclass(frozen=True)
+class _ReferenceUnit:
+    N: int
+    alpha: float
+    sigma: float
+    step: float
+    n_steps: int
+    noise: str
+
+
+def _reference_unit(cfg: _ReferenceUnit, ss: np.random.SeedSequence, sh):
+    from .limits import reference_cloud
+
+    drift, start = sh
+    g = np.random.default_rng(ss)
+    return reference_cloud(drift, start(cfg.N, g), alpha=cfg.alpha, sigma=cfg.sigma,
+                           step=cfg.step, n_steps=cfg.n_steps, noise=cfg.noise, seed=g,
+                           progress=False)
+
+
+def _half_split_unit(cfg, ss: np.random.SeedSequence, sh) -> float:
+    drift, probe, final = sh
+    return _half_split_error(drift, probe, final, np.random.default_rng(ss))
+
+
 def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -> dict:
     from .limits import coupled_run
 
@@ -527,7 +552,7 @@ def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -
 def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float, ns,
                 replicates, noise: str = "iid", reference: int | None = None, seed=0,
                 expected: float | None = None, tolerance: float = 0.05, relation: str = "equal",
-                progress: bool | None = None) -> StudyResult:
+                progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Propagation of chaos: the coupling error to the McKean-Vlasov limit against n.
 
     For each n, each replicate runs the n-particle system and its nonlinear
@@ -579,6 +604,15 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
         upper bound such as n^(-1/2)).
     progress : bool or None, optional
         Progress bar (None: only on a terminal, after 5 s).
+    client : dask.distributed.Client, optional
+        Run the work units (blocks of replicates) on this Dask cluster, with
+        the reference cloud scattered once to every worker. Same numbers as
+        the default None (serially in this process). Use one thread per
+        worker process.
+    cache : None, str, os.PathLike or poc._units.UnitCache, optional
+        Directory of finished work units: a rerun with the same settings,
+        seed and package version reads them instead of recomputing (default
+        None: no cache).
 
     Returns
     -------
@@ -606,7 +640,6 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     reference is an N-particle system, O(N^2) per step, and the copies cost
     O(n N) per step against it.
     """
-    from .limits import reference_cloud
     from .particles import _check_drift
     from .wasserstein import SortedReference, require_finite_moment, unit_directions
 
@@ -637,9 +670,11 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     seed = master_seed(seed)
     sid = study_id("chaos_study")
 
-    g = _rng(seed, sid, 0)
-    ref = reference_cloud(drift, start(N, g), alpha=alpha, sigma=sigma, step=step,
-                          n_steps=n_steps, noise=noise, seed=g, progress=progress)
+    # the reference and its half-split error are units of their own, run here (they use
+    # every core through Numba) but cached like the others: a rerun skips them too
+    ref_cfg = _ReferenceUnit(N, alpha, sigma, step, n_steps, noise)
+    ref = run_units(_reference_unit, [Unit.make(seed, sid, (0,), ref_cfg)],
+                    shared=(drift, start), cache=cache, progress=False)[0]
     final = ref.trajectory.final
     d = final.shape[1]
     dirs = np.ones((1, 1)) if d == 1 else unit_directions(_rng(seed, sid, 1), N_DIRECTIONS, d)
@@ -648,7 +683,8 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     blocks = list(_blocks(ns, reps))
     units = [Unit.make(seed, sid, (2, j, b), _ChaosUnit(n, c, n == n_max))
              for j, b, n, _, c in blocks]
-    out = run_units(_chaos_unit, units, shared=shared, progress=progress, desc="chaos study")
+    out = run_units(_chaos_unit, units, shared=shared, client=client, cache=cache,
+                    progress=progress, desc="chaos study")
 
     def gather(name):
         rows = [[] for _ in ns]
@@ -658,8 +694,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
 
     ce, w1p, w1c = gather("ce"), gather("w1p"), gather("w1c")
     fluct = np.concatenate([o["fluct"] for o in out if o["fluct"] is not None])
-    ratio = math.sqrt(_half_split_error(drift, probe, final, _rng(seed, sid, 4))
-                      / float(np.mean(fluct)))
+    split = run_units(_half_split_unit, [Unit.make(seed, sid, (4,), None)],
+                      shared=(drift, probe, final), cache=cache, progress=False)[0]
+    ratio = math.sqrt(split / float(np.mean(fluct)))
     x = np.asarray(ns, float)
     f_ce = _fit(x, ce, _rng(seed, sid, 3, 0))
     f_p = _fit(x, w1p, _rng(seed, sid, 3, 1))
@@ -727,7 +764,7 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
                 interacting: bool = True, batch_size: int | None = None, seed=0,
                 expected: float | None = None,
                 tolerance: float = 0.05, relation: str = "equal",
-                progress: bool | None = None) -> StudyResult:
+                progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Strong error ``E|x^eta(T) - x(T)|`` of the Euler scheme against the step eta.
 
     Built on :func:`poc.euler.strong_error`: nested grids, one Levy path per
@@ -763,7 +800,7 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     batch_size : int, optional
         MeanFieldNetwork only: the tested runs are minibatch noisy SGD (see
         :func:`poc.euler.strong_error`), the reference the full-gradient system.
-    seed, expected, tolerance, relation, progress
+    seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study`.
 
     Returns
@@ -804,8 +841,8 @@ def euler_study(drift, x0, *, alpha: float, sigma: float, T: float, steps, repli
     size = max(1, 2048 // n) if not interacting else max(1, _UNIT_PARTICLES // (n * 64))
     counts = [min(size, replicates - r0) for r0 in range(0, replicates, size)]
     units = [Unit.make(seed, sid, (b,), _EulerUnit(c, n)) for b, c in enumerate(counts)]
-    out = run_units(_euler_unit, units, shared=_EulerShared(drift, start, kw), progress=progress,
-                    desc="euler study")
+    out = run_units(_euler_unit, units, shared=_EulerShared(drift, start, kw), client=client,
+                    cache=cache, progress=progress, desc="euler study")
     errors = np.concatenate(out, axis=1)
     fit = fit_paired_rate(steps_v, errors, seed=_rng(seed, sid, 3, 0))
     rows = list(errors)
@@ -867,7 +904,7 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
                    replicates, kappa=(0.1, 0.25), noise: str = "iid", threshold: float = 0.1,
                    batch_size: int | None = None, seed=0, expected: float | None = None,
                    tolerance: float = 0.05, relation: str = "equal",
-                   progress: bool | None = None) -> StudyResult:
+                   progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Compressibility of the final cloud: best-k error and prunable fraction against n.
 
     Each replicate simulates the n-particle system (:func:`poc.simulate`) and
@@ -904,7 +941,7 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
         Error budget of the prunable fraction (default 0.1, the paper's).
     batch_size : int, optional
         Minibatch size (noisy SGD) for a MeanFieldNetwork drift.
-    seed, expected, tolerance, relation, progress
+    seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study`.
 
     Returns
@@ -947,8 +984,8 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
     units = [Unit.make(seed, sid, (2, j, b), _CompressUnit(n, c, n == ns[-1]))
              for j, b, n, _, c in blocks]
     with serial_blas():
-        out = run_units(_compress_unit, units, shared=sh, progress=progress,
-                        desc="compress study")
+        out = run_units(_compress_unit, units, shared=sh, client=client, cache=cache,
+                        progress=progress, desc="compress study")
 
     def gather(name):
         rows = [[] for _ in ns]

@@ -71,9 +71,9 @@ def test_units_seed_depends_only_on_seed_study_and_key():
     assert study_id("chaos_study") == study_id("chaos_study") != study_id("euler_study")
 
 
-def _reversed_run_units(func, units, *, shared=None, progress=None, desc="units"):
+def _reversed_run_units(func, units, *, shared=None, progress=None, desc="units", **kw):
     units = list(units)
-    out = run_units(func, units[::-1], shared=shared, progress=progress, desc=desc)
+    out = run_units(func, units[::-1], shared=shared, progress=progress, desc=desc, **kw)
     return out[::-1]
 
 

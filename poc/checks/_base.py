@@ -66,6 +66,8 @@ class Context:
     figures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # markdown blocks for REPORT.md
+    client: Any = None  # a dask.distributed.Client: run the work units there (None: serially)
+    cache: Any = None  # a poc._units.UnitCache of finished work units (None: no cache)
 
     @property
     def quick(self) -> bool:

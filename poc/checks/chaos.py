@@ -92,6 +92,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._units import Unit, run_units
 from ..data import teacher_student
 from ..drifts import LinearMeanField, MeanFieldNetwork
 from ..limits import ReferenceCloud, coupled_run
@@ -285,7 +286,8 @@ def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: flo
         warnings.simplefilter("ignore", StudyWarning)
         res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
                           step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
-                          seed=ctx.rng(1, ia), progress=False)
+                          seed=ctx.rng(1, ia), progress=False, client=ctx.client,
+                          cache=ctx.cache)
     bar.update(len(st.ns))
     d = res.data
     k = st.reps_w1_net
@@ -294,24 +296,44 @@ def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: flo
             "ref_ratio": d["reference_ratio"], "study": res}
 
 
+@dataclass(frozen=True)
+class _LinearUnit:
+    n: int
+    width: int  # replicates of this unit: one coordinate each
+    X0: float = LINEAR_X0
+
+
+def _linear_unit(cfg: _LinearUnit, ss: np.random.SeedSequence, shared) -> np.ndarray:
+    """Coupling errors of ``cfg.width`` replicates of the linear model at ``cfg.n``."""
+    model, refs = shared
+    run = coupled_run(model, np.full((cfg.n, cfg.width), cfg.X0), refs[cfg.width],
+                      seed=np.random.default_rng(ss), progress=False)
+    # one replicate per coordinate: the coupling error of column q
+    return np.mean(np.abs(run.system.final - run.copies.final), axis=0)
+
+
 def _linear_alpha(ctx: Context, st: Settings, model: LinearMeanField, alpha: float, ia: int,
                   bar) -> dict:
+    """The linear model's coupling errors at ``alpha``: work units of ``(n, replicate block)``
+    seeded by ``(seed, 3, ia, n index, block)``, run where ``ctx.client`` says."""
     ns = st.ns
     R = st.reps_lin
-    ce = np.empty((len(ns), R))
-    refs: dict[int, ReferenceCloud] = {}
+    units, spans = [], []
     for j, n in enumerate(ns):
         width = max(1, min(R, _LIN_BLOCK // n))
         for b, c0 in enumerate(range(0, R, width)):
             w = min(width, R - c0)
-            if w not in refs:
-                refs[w] = linear_exact_reference(model, LINEAR_X0, alpha=alpha, sigma=st.sigma,
-                                                 step=st.lin_step, n_steps=st.lin_steps, width=w)
-            run = coupled_run(model, np.full((n, w), LINEAR_X0), refs[w], seed=ctx.rng(3, ia, j, b),
-                              progress=False)
-            # one replicate per coordinate: the coupling error of column q
-            ce[j, c0:c0 + w] = np.mean(np.abs(run.system.final - run.copies.final), axis=0)
-        bar.update(1)
+            units.append(Unit.make(ctx.seed, 3, (ia, j, b), _LinearUnit(n, w)))
+            spans.append((j, c0, w))
+    refs = {w: linear_exact_reference(model, LINEAR_X0, alpha=alpha, sigma=st.sigma,
+                                      step=st.lin_step, n_steps=st.lin_steps, width=w)
+            for w in sorted({u.config.width for u in units})}
+    out = run_units(_linear_unit, units, shared=(model, refs), client=ctx.client,
+                    cache=ctx.cache, progress=False)
+    ce = np.empty((len(ns), R))
+    for (j, c0, w), e in zip(spans, out, strict=True):
+        ce[j, c0:c0 + w] = e
+    bar.update(len(ns))
     exact = np.array([mean_abs_stable(alpha) * linear_coupling_scale(
         model, alpha=alpha, sigma=st.sigma, step=st.lin_step, n_steps=st.lin_steps, n=n)
         for n in ns])

@@ -280,7 +280,8 @@ def experiment(ctx: Context, s: Settings, conds: list[Condition]) -> tuple[dict,
                                 sigma=c.sigma(s), step=s.step, n_steps=s.n_steps,
                                 ns=[int(n) for n in ns], replicates=r, kappa=KAPPAS,
                                 noise=c.kind, threshold=PRUNE_THRESHOLD,
-                                batch_size=s.batch_size, seed=ctx.rng(1, c.key), progress=False)
+                                batch_size=s.batch_size, seed=ctx.rng(1, c.key), progress=False,
+                                client=ctx.client, cache=ctx.cache)
             d = st.data
             errors = np.stack([np.stack(d["best_k_error"][f"{kap:g}"]) for kap in KAPPAS], axis=2)
             out = Results(errors, np.stack(d["prunable_fraction"]), np.stack(d["loss"]),

@@ -204,12 +204,13 @@ def run(ctx: Context) -> list[Case]:
             if kind == "sde":
                 res = euler_study(sde, [1.0], alpha=a, sigma=SIGMA, T=T, steps=steps,
                                   reference_step=ref, replicates=sz["sde_reps"],
-                                  interacting=False, seed=rng, progress=False)
+                                  interacting=False, seed=rng, progress=False,
+                                  client=ctx.client, cache=ctx.cache)
             else:
                 res = euler_study(net, GaussianStart(DIM), n=sz["n"], alpha=a, sigma=SIGMA, T=T,
                                   steps=steps, reference_step=ref, replicates=sz["net_reps"],
                                   batch_size=BATCH if kind == "sgd" else None, seed=rng,
-                                  progress=False)
+                                  progress=False, client=ctx.client, cache=ctx.cache)
             fit = res.fit
             errors = np.stack(res.data["strong_error"])
             data[kind][a] = (res.data["steps"], errors, fit)

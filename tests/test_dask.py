@@ -1,0 +1,182 @@
+"""Work units on a Dask LocalCluster (2 single-threaded worker processes on 127.0.0.1):
+the same numbers as serially, after a lost worker too, and clusters that are shut down."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import poc  # noqa: E402
+from poc._cluster import scheduler_client  # noqa: E402
+from poc._units import Unit, UnitError, run_units  # noqa: E402
+from poc.checks import Context, chaos, run_check  # noqa: E402
+from poc.checks.chaos import GaussianStart  # noqa: E402
+from poc.data import teacher_student  # noqa: E402
+from poc.drifts import MeanFieldNetwork  # noqa: E402
+from poc.studies import StudyWarning, chaos_study  # noqa: E402
+
+
+def _listening_ports(pid: int) -> list[str]:
+    """Local addresses ``ip:port`` on which process ``pid`` listens (Linux /proc)."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+    return [line.split()[3] for line in out.splitlines() if f"pid={pid}," in line]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with scheduler_client("local:2") as c:
+        yield c
+    # closed on exit: the workers are gone
+    assert c.status == "closed"
+
+
+def _net():
+    data = teacher_student(10, 3, seed=0)
+    return MeanFieldNetwork(data.X_train, data.y_train, "tanh")
+
+
+STUDY = dict(alpha=1.5, sigma=0.7, T=0.2, step=0.02, ns=[16, 32, 64, 128], replicates=8,
+             seed=3, progress=False)
+
+
+def _study(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StudyWarning)
+        return chaos_study(_net(), GaussianStart(3), **STUDY, **kw)
+
+
+def _same_study(a, b):
+    for key in ("coupling_error", "w1_particles", "w1_iid_floor"):
+        assert all(np.array_equal(x, y) for x, y in zip(a.data[key], b.data[key], strict=True))
+    assert a.data["reference_ratio"] == b.data["reference_ratio"]
+    assert (a.fit.slope, a.fit.ci) == (b.fit.slope, b.fit.ci)
+
+
+def test_cluster_is_two_processes_on_loopback(client):
+    pids = client.run(os.getpid)
+    assert len(pids) == 2 and os.getpid() not in pids.values()
+    assert all(a.startswith("tcp://127.0.0.1:") for a in pids)
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    for pid in [*pids.values(), os.getpid()]:  # the scheduler runs in this process
+        assert all(p.startswith(("127.0.0.1:", "[::1]:")) for p in _listening_ports(pid))
+    assert {w["nthreads"] for w in client.scheduler_info()["workers"].values()} == {1}
+
+
+def test_chaos_study_same_numbers_serial_and_cluster(client):
+    _same_study(_study(), _study(client=client))
+
+
+def test_cluster_results_fill_and_read_the_cache(client, tmp_path):
+    from poc._units import UnitCache
+
+    serial = _study()
+    cache = UnitCache(tmp_path)
+    _same_study(_study(client=client, cache=cache), serial)
+    assert cache.hits == 0 and cache.computed > 0
+    warm = UnitCache(tmp_path)
+    _same_study(_study(client=client, cache=warm), serial)  # nothing submitted
+    assert (warm.hits, warm.computed) == (cache.computed, 0)
+
+
+def _fails_on_three(cfg, ss, shared):
+    if cfg == 3:
+        raise ArithmeticError("three is not allowed")
+    return cfg
+
+
+def test_unit_error_on_a_worker_names_the_unit(client):
+    units = [Unit.make(0, 1, (k,), k) for k in range(6)]
+    with pytest.raises(UnitError, match=r"key=\(3,\).*config=3.*ArithmeticError: three"):
+        run_units(_fails_on_three, units, client=client, progress=False)
+
+
+_QUICK = chaos.settings(True)
+
+
+def _shrunk(quick: bool) -> chaos.Settings:
+    return dataclasses.replace(_QUICK, ns=(16, 32, 64, 128), reps_net=8,
+                               reps_w1_net=8, reps_lin=64, n_steps=10,
+                               lin_steps=5)
+
+
+def test_chaos_check_same_json_serial_and_cluster(client, tmp_path, monkeypatch):
+    # the check's sizes shrunk: the units carry their own configuration, so the workers
+    # need no patch
+    monkeypatch.setattr(chaos, "settings", _shrunk)
+    res = []
+    for where, c in (("serial", None), ("dask", client)):
+        run_check(chaos, Context(out=tmp_path / where, progress=False, client=c))
+        r = json.loads((tmp_path / where / "chaos.json").read_text())
+        for k in ("started", "finished", "elapsed_s"):
+            r.pop(k)
+        res.append(r)
+    assert res[0]["status"] in ("PASS", "FAIL")  # it ran
+    assert res[1]["status"] == res[0]["status"], res[1].get("reason")
+    assert res[0] == res[1]
+
+
+def _slow_draw(cfg, ss, shared):
+    time.sleep(0.15)
+    return np.random.default_rng(ss).standard_normal(cfg) * shared
+
+
+def test_killed_worker_same_numbers():
+    units = [Unit.make(5, 9, (k,), 3 + k % 4) for k in range(40)]
+    serial = run_units(_slow_draw, units, shared=2.0, progress=False)
+    with scheduler_client("local:2") as c:
+        victim = next(iter(c.run(os.getpid).values()))
+        killer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        got = run_units(_slow_draw, units, shared=2.0, client=c, progress=False)
+        killer.join()
+        assert victim not in c.run(os.getpid).values()  # it did die (the nanny restarted one)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, got, strict=True))
+
+
+@pytest.mark.slow
+def test_cli_local_cluster_same_json_and_cache_line(tmp_path):
+    """``--scheduler local:2`` end to end on the quick chaos check, then a serial warm rerun
+    that reads every unit from OUT/.cache and writes the same JSON numbers."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(poc.__file__)))
+
+    def run(out, *extra):
+        return subprocess.run([sys.executable, "-m", "poc", "validate", "chaos", "--out",
+                               str(out), "--no-progress", *extra], capture_output=True,
+                              text=True, env=env, timeout=900)
+
+    p = run(tmp_path / "a", "--scheduler", "local:2")
+    assert p.returncode in (0, 1), p.stderr
+    assert "Dask LocalCluster: 2 workers at tcp://127.0.0.1:" in p.stderr
+    assert "0 from the cache" in p.stdout
+    first = json.loads((tmp_path / "a" / "chaos.json").read_text())
+    q = run(tmp_path / "a")
+    assert ", 0 computed" in q.stdout and " 0 from the cache" not in q.stdout, q.stdout
+    again = json.loads((tmp_path / "a" / "chaos.json").read_text())
+    for r in (first, again):
+        for k in ("started", "finished", "elapsed_s"):
+            r.pop(k)
+    assert first == again
+
+
+def test_unreachable_scheduler_exit_2_after_timeout(tmp_path):
+    env = dict(os.environ, POC_SCHEDULER_TIMEOUT="1")
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "poc", "validate", "noise", "--out", str(tmp_path),
+                        "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no Dask scheduler answered within 1 s" in lines[0], p.stderr
+    assert time.perf_counter() - t0 < 60
