@@ -225,6 +225,14 @@ def _check_verdict_args(expected, tolerance, relation):
     return expected, tolerance, relation
 
 
+
+def _gather(blocks, out, name: str, n_groups: int) -> list[np.ndarray]:
+    """Per n (group j of ``blocks``), the replicate blocks' ``name`` arrays joined in unit order."""
+    rows = [[] for _ in range(n_groups)]
+    for (j, *_), o in zip(blocks, out, strict=True):
+        rows[j].append(o[name])
+    return [np.concatenate(r) for r in rows]
+
 def _blocks(ns, reps: dict[int, int]):
     """(n index, block index, n, first replicate, count): about _UNIT_PARTICLES particles per unit."""
     for j, n in enumerate(ns):
@@ -686,13 +694,7 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     out = run_units(_chaos_unit, units, shared=shared, client=client, cache=cache,
                     progress=progress, desc="chaos study")
 
-    def gather(name):
-        rows = [[] for _ in ns]
-        for (j, *_), o in zip(blocks, out, strict=True):
-            rows[j].append(o[name])
-        return [np.concatenate(r) for r in rows]
-
-    ce, w1p, w1c = gather("ce"), gather("w1p"), gather("w1c")
+    ce, w1p, w1c = (_gather(blocks, out, name, len(ns)) for name in ("ce", "w1p", "w1c"))
     fluct = np.concatenate([o["fluct"] for o in out if o["fluct"] is not None])
     split = run_units(_half_split_unit, [Unit.make(seed, sid, (4,), None)],
                       shared=(drift, probe, final), cache=cache, progress=False)[0]
@@ -987,14 +989,7 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, step: float, n_step
         out = run_units(_compress_unit, units, shared=sh, client=client, cache=cache,
                         progress=progress, desc="compress study")
 
-    def gather(name):
-        rows = [[] for _ in ns]
-        for (j, *_), o in zip(blocks, out, strict=True):
-            rows[j].append(o[name])
-        return [np.concatenate(r) for r in rows]
-
-    err = gather("err")
-    pf, loss = gather("pf"), gather("loss")
+    err, pf, loss = (_gather(blocks, out, name, len(ns)) for name in ("err", "pf", "loss"))
     norms = [a for (j, *_), o in zip(blocks, out, strict=True) if j == len(ns) - 1
              for a in o["norms"]]
     hills = np.array([hill(a) for a in norms])
