@@ -2,6 +2,7 @@
 
 import math
 
+import _kuramoto as kur
 import numpy as np
 import pytest
 from numba import njit
@@ -307,34 +308,6 @@ def test_other_input_errors(cloud):
 # --- against: the drift under another cloud's empirical measure -------------------------
 
 
-@njit
-def kur_conf(x, out):
-    for k in range(x.size):
-        out[k] = -x[k]
-
-
-@njit
-def kur_inter(x, y, out):
-    for k in range(x.size):
-        out[k] = math.sin(y[k] - x[k])
-
-
-@njit
-def kur_feat(x, out):
-    out[0] = math.sin(x[0])
-    out[1] = math.cos(x[0])
-
-
-@njit
-def kur_resp(x, u, out):
-    # mean_j sin(y_j - x) = cos x mean sin y - sin x mean cos y
-    out[0] = -x[0] + math.cos(x[0]) * u[0] - math.sin(x[0]) * u[1]
-
-
-def kur_numpy(x, cloud):
-    return -x + np.sin(cloud[None, :, :] - x[:, None, :]).mean(axis=1)
-
-
 def _all_families():
     X = np.random.default_rng(3).standard_normal((20, 2))
     return [
@@ -379,12 +352,12 @@ def test_pairwise_against_equals_its_feature_equivalent():
     """sin(y - x) = sin y cos x - cos y sin x: the Kuramoto kernel is also a feature drift."""
     rng = np.random.default_rng(5)
     x, other = rng.standard_normal((300, 1)), rng.standard_normal((4099, 1)) * 2
-    pair = PairwiseDrift(kur_conf, kur_inter)
-    feat_drift = FeatureDrift(kur_feat, kur_resp, 2)
+    pair = PairwiseDrift(kur.conf, kur.inter)
+    feat_drift = FeatureDrift(kur.feat, kur.resp, 2)
     np.testing.assert_allclose(pair.against(x, other), feat_drift.against(x, other),
                                rtol=0, atol=1e-14)
-    np.testing.assert_allclose(pair.against(x, other), kur_numpy(x, other), rtol=0, atol=1e-14)
-    np.testing.assert_allclose(NumpyDrift(kur_numpy).against(x, other), kur_numpy(x, other),
+    np.testing.assert_allclose(pair.against(x, other), kur.numpy_form(x, other), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(NumpyDrift(kur.numpy_form).against(x, other), kur.numpy_form(x, other),
                                rtol=0, atol=0)
 
 
@@ -412,8 +385,8 @@ def test_numpy_drift_trajectory_equals_the_njit_pairwise_drift():
 
     x0 = np.random.default_rng(11).standard_normal((200, 1))
     kw = dict(alpha=1.5, sigma=0.3, step=0.02, n_steps=50, seed=4)
-    a = poc.simulate(PairwiseDrift(kur_conf, kur_inter), x0, **kw).final
-    b = poc.simulate(NumpyDrift(kur_numpy), x0, **kw).final
+    a = poc.simulate(PairwiseDrift(kur.conf, kur.inter), x0, **kw).final
+    b = poc.simulate(NumpyDrift(kur.numpy_form), x0, **kw).final
     # same noise; the drifts differ only in the rounding of the mean over j
     assert np.max(np.abs(a - b)) <= 1e-12
 
@@ -454,7 +427,7 @@ def test_numpy_drift_errors_name_the_function():
     with pytest.raises(TypeError, match="func must be a callable"):
         NumpyDrift(3)
     with pytest.raises(TypeError, match="name must be a string"):
-        NumpyDrift(kur_numpy, name=3)
+        NumpyDrift(kur.numpy_form, name=3)
     # a function written for d = 2 only is accepted (probed in d = 2 after d = 1 fails) ...
     b = NumpyDrift(lambda x, c: np.stack([-x[:, 1], x[:, 0]], axis=1), name="rot")
     assert b(np.ones((3, 2))).shape == (3, 2)
@@ -506,28 +479,28 @@ def two_args(x, out):
 def test_kernel_that_returns_or_leaves_out_unwritten_is_refused():
     with pytest.raises(ValueError, match=r"interaction \(returns_instead\) returned a value .* "
                                          "write into out rather than return"):
-        PairwiseDrift(kur_conf, returns_instead)
+        PairwiseDrift(kur.conf, returns_instead)
     with pytest.raises(ValueError, match=r"features \(features_return\) returned a value"):
-        FeatureDrift(features_return, kur_resp, 2)
+        FeatureDrift(features_return, kur.resp, 2)
     # unwritten entries are found on first use in the d that shows them
-    half = PairwiseDrift(kur_conf, writes_half)  # fine in d = 1
+    half = PairwiseDrift(kur.conf, writes_half)  # fine in d = 1
     with pytest.raises(ValueError, match=r"interaction \(writes_half\) left out\[1\] unwritten "
                                          r"\(1 of 2 entries\).* write into out rather than return"):
         half(np.zeros((5, 2)))
     with pytest.raises(ValueError, match=r"response \(response_sometimes_unwritten\) left out\[1\]"):
         import poc
 
-        poc.simulate(FeatureDrift(kur_feat, response_sometimes_unwritten, 2), np.zeros((4, 2)),
+        poc.simulate(FeatureDrift(kur.feat, response_sometimes_unwritten, 2), np.zeros((4, 2)),
                      alpha=1.5, sigma=0.1, step=0.1, n_steps=1)
     # an entry set to NaN by the function is written, not left: accepted
-    FeatureDrift(kur_feat, response_skips_last, 2)(np.zeros((3, 2)))
+    FeatureDrift(kur.feat, response_skips_last, 2)(np.zeros((3, 2)))
 
 
 def test_compile_errors_carry_numbas_reason():
     with pytest.raises(TypeError, match=r"interaction \(two_args\) does not compile as "
                                         r"k\(x, y, out\) with float64 1-D arrays: too many "
                                         "positional arguments$"):
-        PairwiseDrift(kur_conf, two_args)
+        PairwiseDrift(kur.conf, two_args)
     with pytest.raises(TypeError, match=r"features \(bad_typing\) does not compile .*: Unknown "
                                         "attribute 'no_such_attribute'"):
         FeatureDrift(bad_typing, resp, 2)

@@ -6,6 +6,7 @@ import json
 import math
 import warnings
 
+import _kuramoto as kur
 import numpy as np
 import pytest
 from numba import njit
@@ -26,27 +27,6 @@ def _no_features(x, out):
 def _sine_response(x, u, out):
     for k in range(x.size):
         out[k] = math.sin(x[k]) - x[k]
-
-
-@njit
-def _kura_conf(x, out):
-    out[0] = -x[0]
-
-
-@njit
-def _kura_inter(x, y, out):
-    out[0] = math.sin(y[0] - x[0])
-
-
-@njit
-def _kura_features(x, out):
-    out[0] = math.sin(x[0])
-    out[1] = math.cos(x[0])
-
-
-@njit
-def _kura_response(x, u, out):
-    out[0] = -x[0] + math.cos(x[0]) * u[0] - math.sin(x[0]) * u[1]
 
 
 def _normal_start(n, rng):
@@ -215,8 +195,8 @@ def test_pairwise_and_feature_kuramoto_give_the_same_chaos_numbers():
           "replicates": 4, "seed": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StudyWarning)
-        pw = poc.chaos_study(PairwiseDrift(_kura_conf, _kura_inter), _normal_start, **kw)
-        ft = poc.chaos_study(FeatureDrift(_kura_features, _kura_response, 2), _normal_start, **kw)
+        pw = poc.chaos_study(PairwiseDrift(kur.conf, kur.inter), _normal_start, **kw)
+        ft = poc.chaos_study(FeatureDrift(kur.feat, kur.resp, 2), _normal_start, **kw)
     for key in ("coupling_error", "w1_particles", "w1_iid_floor"):
         for a, b in zip(pw.data[key], ft.data[key], strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
