@@ -72,9 +72,11 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
+from .._units import Unit, run_units, study_id
 from ..compress import fraction_prune, mce_prune
 from ..data import load_mnist
 from ..experiments import TrainingWarning, train_fcn
@@ -152,11 +154,46 @@ def run_unit(data, width: int, cfg: tuple, rng, max_steps: int = MAX_STEPS,
     return row, r
 
 
-def _same_count_accuracy(plain, k: int, Xt, yt) -> float:
-    """Test accuracy of the plain-SGD network with its k smallest-norm units zeroed."""
-    W = plain.W1.copy()
-    W[np.argsort(np.linalg.norm(W, axis=1))[:k]] = 0.0
-    return plain.accuracy(Xt, yt, W)
+def same_count_curve(r, Xt, yt, chunk: int = 100) -> np.ndarray:
+    """Test accuracy of network ``r`` with its k smallest-norm hidden units zeroed, k = 0..width.
+
+    Zeroing a hidden unit removes its term ``relu(w_i . x) v_i`` from the outputs, so the
+    outputs for every k are a reverse cumulative sum of the per-unit terms (in float64, in
+    chunks of ``chunk`` test rows): one pass instead of width + 1 evaluations. With every unit
+    zeroed the outputs are all 0 and the prediction is class 0, as ``argmax`` gives.
+    """
+    order = np.argsort(np.linalg.norm(r.W1, axis=1), kind="stable")
+    W1 = r.W1[order].astype(np.float64)
+    W2 = r.W2[:, order].astype(np.float64)
+    right = np.zeros(W1.shape[0] + 1, dtype=np.int64)
+    for s in range(0, Xt.shape[0], chunk):
+        H = np.maximum(Xt[s:s + chunk].astype(np.float64) @ W1.T, 0.0)  # (rows, width)
+        terms = H[:, :, None] * W2.T[None]  # (rows, width, classes)
+        tail = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1]  # outputs without the k smallest
+        pred = np.concatenate([np.argmax(tail, axis=2), np.zeros((H.shape[0], 1), int)], axis=1)
+        right += np.count_nonzero(pred == np.asarray(yt[s:s + chunk])[:, None], axis=0)
+    return right / Xt.shape[0]
+
+
+@dataclass(frozen=True)
+class RunUnit:
+    """One training run of the table: a work unit (:mod:`poc._units`)."""
+
+    width: int
+    cfg: tuple
+    max_steps: int = MAX_STEPS
+    batch: int = BATCH
+    norms: bool = False  # return the sorted unit norms (for the tail figure)
+
+
+def table_unit(u: RunUnit, ss: np.random.SeedSequence, data) -> dict:
+    """Train and measure one run; plain SGD also returns its same-count pruning curve."""
+    row, r = run_unit(data, u.width, u.cfg, np.random.default_rng(ss), u.max_steps, u.batch)
+    if u.cfg == PLAIN:
+        row["same_count_curve"] = same_count_curve(r, data[1], data[3])
+    if u.norms:
+        row["norms"] = np.sort(np.linalg.norm(r.W1.astype(np.float64), axis=1))
+    return row
 
 
 def run(ctx: Context) -> list[Case]:
@@ -166,21 +203,26 @@ def run(ctx: Context) -> list[Case]:
         k = size["n_train"]
         data = (data[0][:k], data[1][:k // 4], data[2][:k], data[3][:k // 4])
     cfgs = configs(size)
-    units = [(w, s, c) for w in size["widths"] for s in range(size["seeds"]) for c in cfgs]
-    rows, norms, plain = [], {}, None
+    w_max = max(size["widths"])
+    # key (width, seed): every configuration of one (width, seed) shares its initial weights
+    # and minibatch stream, so configurations are compared paired
+    units = [Unit.make(ctx.seed, study_id(NAME), (w, s),
+                       RunUnit(w, c, size["max_steps"], size["batch"], s == 0 and w == w_max))
+             for w in size["widths"] for s in range(size["seeds"]) for c in cfgs]
     t0, c0 = time.perf_counter(), time.process_time()
-    for w, s, c in ctx.bar(units, desc="mnist"):
-        # the same stream for every configuration of (width, seed): same init and minibatches
-        row, r = run_unit(data, w, c, ctx.rng(w, s), size["max_steps"], size["batch"])
-        row["seed"] = s
-        if c == PLAIN:
-            plain = r
-        row["plain_same_count_test_accuracy"] = _same_count_accuracy(
-            plain, row["mce_units"], data[1], data[3])
-        rows.append(row)
-        if s == 0 and w == max(size["widths"]):
-            norms[c] = np.sort(np.linalg.norm(r.W1, axis=1))
+    out = run_units(table_unit, units, shared=data, client=ctx.client, cache=ctx.cache,
+                    progress=ctx.progress, desc="mnist runs")
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rows, norms, curves = [], {}, {}
+    for u, row in zip(units, out, strict=True):
+        row = dict(row, seed=u.key[1])
+        if u.config.cfg == PLAIN:
+            curves[u.key] = row.pop("same_count_curve")
+        if "norms" in row:
+            norms[u.config.cfg] = row.pop("norms")
+        rows.append(row)
+    for u, row in zip(units, rows, strict=True):
+        row["plain_same_count_test_accuracy"] = float(curves[u.key][row["mce_units"]])
     cases = verdicts(rows, size, cfgs)
     cases[0].values["runs"] = rows
     cases[0].values["settings"] = {
@@ -188,7 +230,8 @@ def run(ctx: Context) -> list[Case]:
         "threshold": THRESHOLD, "fractions": FRACTIONS, "max_steps": size["max_steps"],
         "widths": size["widths"], "seeds": size["seeds"], "n_train": len(data[0]),
         "n_test": len(data[1]), "training_seconds": elapsed,
-        "cpu_seconds": cpu}  # CPU time of all threads: the load-independent cost
+        "train_seconds_sum": float(sum(r["train_seconds"] for r in rows)),
+        "cpu_seconds": cpu}  # CPU time of this process's threads (serial runs: the whole cost)
     _notes(ctx, rows, size, cfgs)
     ctx.tables.append(summary_table(rows, cfgs, size["widths"]))
     ctx.tables.append(table(rows))
