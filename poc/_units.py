@@ -13,9 +13,11 @@ units run. :func:`run_units` runs them
 
 * serially in this process (``client=None``; Dask is never imported), or
 * on a ``dask.distributed.Client``: ``shared`` is scattered to every worker
-  once, the units are submitted in a few interleaved batches per worker
-  thread (so that scheduling costs little next to the work), and the results
-  come back in unit order, whatever order the batches finish in;
+  once, the units are submitted longest first in batches sized to about
+  :data:`TARGET_BATCH_S` seconds of work each (measured as the run goes, so
+  that scheduling costs little next to the work and an interrupt loses
+  little), and the results come back in unit order, whatever order the
+  batches finish in;
 
 and, given a :class:`UnitCache`, stores every finished unit under a hash of
 ``(function, unit key and seed, configuration, shared inputs, package
@@ -28,6 +30,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -40,9 +43,11 @@ import numpy as np
 __all__ = ["CacheWarning", "Unit", "UnitCache", "UnitError", "master_seed", "run_units",
            "study_id"]
 
-# batches per worker thread: enough that a slow batch does not leave the others idle at
-# the end, few enough that Dask's ~1 ms per task stays far below 5 % of a batch
-BATCHES_PER_THREAD = 4
+# seconds of work per Dask task: Dask's ~1 ms per task is then below 0.1 % of the work, and a
+# lost worker or an interrupt costs at most a few seconds of finished-but-unsaved units
+TARGET_BATCH_S = 2.0
+# tasks queued per worker thread: the next batch is waiting when one finishes
+IN_FLIGHT = 2
 # retries of a batch whose worker raised; a worker that dies is rescheduled by Dask anyway
 RETRIES = 2
 
@@ -125,9 +130,11 @@ def _call(func, unit: Unit, shared):
                         + (f": {msg[0]}" if msg else "")) from exc
 
 
-def _run_batch(func, units: list[Unit], shared) -> list:
-    """What one Dask task runs: a batch of units, in order, in one worker thread."""
-    return [_call(func, u, shared) for u in units]
+def _run_batch(func, units: list[Unit], shared) -> tuple[list, float]:
+    """What one Dask task runs: a batch of units, in order, in one worker thread; with the
+    seconds it took (to size the next batches)."""
+    t0 = time.perf_counter()
+    return [_call(func, u, shared) for u in units], time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------------------
@@ -286,12 +293,6 @@ def client_threads(client) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
 
-def _batches(todo: list[int], n_batches: int) -> list[list[int]]:
-    # interleaved, not contiguous: units come sorted by size (n ascending), so stripes
-    # give every batch a similar mix of cheap and expensive units
-    return [b for b in (todo[i::n_batches] for i in range(n_batches)) if b]
-
-
 def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: Iterable[Unit], *,
               shared: Any = None, client=None, cache=None, progress: bool | None = None,
               desc: str = "units") -> list:
@@ -378,33 +379,56 @@ class _NullBar:
         pass
 
 
+def _next_size(queue_len: int, threads: int, unit_s: float | None) -> int:
+    """Units in the next batch: about TARGET_BATCH_S of work, and a share of what is left.
+
+    Before any batch has finished (``unit_s`` None) a batch is one unit. The cap of
+    ``queue / (IN_FLIGHT * threads)`` splits the tail finely, so no worker idles at the end
+    while another works through a long batch.
+    """
+    size = 1 if not unit_s else max(1, int(TARGET_BATCH_S / unit_s))
+    return max(1, min(size, -(-queue_len // (IN_FLIGHT * threads))))
+
+
 def _run_on_client(client, func, units, todo, shared, done, bar) -> None:
     import uuid
+    from collections import deque
 
     from distributed import as_completed
 
-    n_batches = min(len(todo), BATCHES_PER_THREAD * client_threads(client))
-    batches = _batches(todo, n_batches)
+    threads = client_threads(client)
+    # units are listed cheapest first (n, width ascending): start from the most expensive,
+    # so that the long ones do not finish last on one worker (longest-first scheduling)
+    queue = deque(reversed(todo))
     # one future for the whole object (a bare tuple or dict would be scattered piecewise);
     # hash=False: a content-hashed key reused by the next call while this call's release is
     # still in flight makes the scheduler drop it ("lost dependencies")
     shared_ref = (client.scatter([shared], broadcast=True, hash=False)[0]
                   if shared is not None else None)
     tag = f"poc-{getattr(func, '__name__', 'unit')}-{uuid.uuid4().hex[:8]}"
-    futures = {}
-    for b, idx in enumerate(batches):
+    futures: dict = {}
+    unit_s = None  # seconds per unit of the last finished batch (worker time)
+
+    def submit():
+        idx = [queue.popleft() for _ in range(_next_size(len(queue), threads, unit_s))]
         fut = client.submit(_run_batch, func, [units[i] for i in idx], shared_ref,
-                            key=f"{tag}-{b}", retries=RETRIES, pure=False)
+                            key=f"{tag}-{len(futures)}", retries=RETRIES, pure=False)
         futures[fut] = idx
+        return fut
+
+    pending = as_completed([submit() for _ in range(min(len(queue), IN_FLIGHT * threads))])
     try:
-        for fut in as_completed(list(futures)):
+        for fut in pending:
             if fut.status == "error":
                 fut.result()  # re-raises the unit's UnitError here
-            for i, value in zip(futures[fut], fut.result(), strict=True):
+            values, seconds = fut.result()
+            idx = futures[fut]
+            for i, value in zip(idx, values, strict=True):
                 done(i, value)
-            bar.update(len(futures[fut]))
+            bar.update(len(idx))
             fut.release()
+            unit_s = seconds / len(idx)
+            if queue:
+                pending.add(submit())
     finally:  # after an error or an interrupt, nothing of this run keeps the workers busy
         client.cancel(list(futures))
-
-
