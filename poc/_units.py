@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import threading
 import time
 import warnings
 import zlib
@@ -40,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CacheWarning", "Unit", "UnitCache", "UnitError", "master_seed", "run_units",
-           "study_id"]
+__all__ = ["CacheWarning", "Unit", "UnitCache", "UnitError", "map_concurrently", "master_seed",
+           "run_units", "study_id"]
 
 # seconds of work per Dask task: Dask's ~1 ms per task is then below 0.1 % of the work, and a
 # lost worker or an interrupt costs at most a few seconds of finished-but-unsaved units
@@ -180,6 +181,11 @@ class UnitCache:
         self.hits = 0
         self.computed = 0
         self.corrupt = 0
+        self._lock = threading.Lock()  # concurrent studies share one cache
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
 
     def __repr__(self) -> str:
         return (f"UnitCache({str(self.directory)!r}, hits={self.hits}, computed={self.computed}, "
@@ -199,11 +205,11 @@ class UnitCache:
         payload = blob[head:]
         if (len(blob) < head or blob[:len(_MAGIC)] != _MAGIC
                 or hashlib.sha256(payload).digest() != blob[len(_MAGIC):head]):
-            self.corrupt += 1
+            self._count("corrupt")
             warnings.warn(f"cache entry {p} is corrupted or truncated (checksum mismatch); "
                           f"recomputing it", CacheWarning, stacklevel=3)
             return False, None
-        self.hits += 1
+        self._count("hits")
         return True, pickle.loads(payload)
 
     def store(self, key: str, result: Any) -> None:
@@ -315,8 +321,11 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
         Directory (or :class:`UnitCache`) of finished units: units found there
         are not recomputed, and every unit computed here is stored as soon as
         its batch finishes. None (default): no cache.
-    progress : bool or None, optional
-        Progress bar over units (None: only on a terminal, after 5 s).
+    progress : bool, None or a progress bar, optional
+        Progress bar over units (None: only on a terminal, after 5 s). A bar
+        object (tqdm, or the one a check gets from ``Context.units_bar``) is
+        shared: its total grows by the number of units and it is left open,
+        so several calls show one bar.
     desc : str, optional
         Label of the progress bar.
 
@@ -354,9 +363,16 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
         out[i] = value
         if keys is not None:
             cache.store(keys[i], value)
-            cache.computed += 1
+            cache._count("computed")
 
-    bar = _progress_bar(progress, len(units), desc) or _NullBar()
+    shared_bar = hasattr(progress, "update")
+    if shared_bar:
+        bar = progress
+        with _BAR_LOCK:
+            bar.total = (bar.total or 0) + len(units)
+            bar.refresh()
+    else:
+        bar = _progress_bar(progress, len(units), desc) or _NullBar()
     try:
         if len(todo) < len(units):
             bar.update(len(units) - len(todo))
@@ -367,8 +383,34 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
         elif todo:
             _run_on_client(client, func, units, todo, shared, done, bar)
     finally:
-        bar.close()
+        if not shared_bar:
+            bar.close()
     return out
+
+
+_BAR_LOCK = threading.Lock()  # concurrent studies (map_concurrently) share one bar
+
+
+def map_concurrently(fn: Callable[[Any], Any], items: Sequence, client) -> list:
+    """``[fn(item) for item in items]``; with a Dask client, one thread per item.
+
+    Each ``fn`` submits its own work units; run together, the units of every
+    item are in flight at once, so the workers never wait for one item's
+    serial steps (a reference cloud, a fit) before starting the next item's
+    units. Without a client the items run one after the other, as written.
+    The results are the same either way: every unit is a pure function of its
+    configuration and seed.
+    """
+    items = list(items)
+    if client is None or len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    ex = ThreadPoolExecutor(max_workers=len(items), thread_name_prefix="poc-study")
+    try:
+        return list(ex.map(fn, items))
+    finally:  # after an error or Ctrl-C, do not wait for the other items
+        ex.shutdown(wait=False, cancel_futures=True)
 
 
 class _NullBar:

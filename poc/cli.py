@@ -351,7 +351,9 @@ def _validate(args) -> int:
             for i, name in enumerate(names, 1):
                 _err(f"[{i}/{len(names)}] {name}: started")
                 ctx = Context(mode=args.mode, seed=args.seed, out=out,
-                              progress=not args.no_progress, client=client, cache=cache)
+                              progress=not args.no_progress, client=client, cache=cache,
+                              dashboard=client.dashboard_link
+                              if client is not None and _has_dashboard(client) else None)
                 r = run_check(checks[name], ctx, name=name)
                 results.append(r)
                 _err(f"[{i}/{len(names)}] {name}: {_end_line(r, out)}")

@@ -610,8 +610,10 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     relation : str, optional
         See :func:`poc.rates.judge` (default "equal"; "not_above" for an
         upper bound such as n^(-1/2)).
-    progress : bool or None, optional
-        Progress bar (None: only on a terminal, after 5 s).
+    progress : bool, None or a progress bar, optional
+        Progress bar over the work units (None: only on a terminal, after
+        5 s). A bar object (e.g. tqdm) is shared: the study adds its units to
+        its total and leaves it open.
     client : dask.distributed.Client, optional
         Run the work units (blocks of replicates) on this Dask cluster, with
         the reference cloud scattered once to every worker. Same numbers as
@@ -678,11 +680,13 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     seed = master_seed(seed)
     sid = study_id("chaos_study")
 
-    # the reference and its half-split error are units of their own, run here (they use
-    # every core through Numba) but cached like the others: a rerun skips them too
+    # the reference and its half-split error are units of their own, cached like the others
+    # (a rerun skips them too) and run where the others run (concurrent studies then build
+    # their references on different workers)
+    sub = progress if hasattr(progress, "update") else False
     ref_cfg = _ReferenceUnit(N, alpha, sigma, step, n_steps, noise)
     ref = run_units(_reference_unit, [Unit.make(seed, sid, (0,), ref_cfg)],
-                    shared=(drift, start), cache=cache, progress=False)[0]
+                    shared=(drift, start), client=client, cache=cache, progress=sub)[0]
     final = ref.trajectory.final
     d = final.shape[1]
     dirs = np.ones((1, 1)) if d == 1 else unit_directions(_rng(seed, sid, 1), N_DIRECTIONS, d)
@@ -697,7 +701,8 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     ce, w1p, w1c = (_gather(blocks, out, name, len(ns)) for name in ("ce", "w1p", "w1c"))
     fluct = np.concatenate([o["fluct"] for o in out if o["fluct"] is not None])
     split = run_units(_half_split_unit, [Unit.make(seed, sid, (4,), None)],
-                      shared=(drift, probe, final), cache=cache, progress=False)[0]
+                      shared=(drift, probe, final), client=client, cache=cache,
+                      progress=sub)[0]
     ratio = math.sqrt(split / float(np.mean(fluct)))
     x = np.asarray(ns, float)
     f_ce = _fit(x, ce, _rng(seed, sid, 3, 0))

@@ -182,8 +182,9 @@ def test_network_experiment_on_small_sizes(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((st.m, st.d)) / math.sqrt(st.d)
     net = MeanFieldNetwork(X, np.tanh(X[:, 0]), "tanh")
-    bar = ctx.bar(total=3)
-    res = chaos._network_alpha(ctx, st, net, 1.5, 0, bar)
+    res = chaos._network_alpha(ctx, st, net, 1.5, 0)
+    # the check's one progress bar counts the study's units: reference, 3 n blocks, half split
+    assert ctx.units_bar().total == ctx.units_bar().n >= 5
     assert res["N"] == 32 * 32 and res["ce"].shape == (3, 3) and res["w1p"].shape == (3, 2)
     assert np.all(res["ce"] > 0) and 0 < res["ref_ratio"] < 1
     # |SW1(particles, ref) - SW1(copies, ref)| <= SW1(particles, copies) <= coupling error

@@ -68,6 +68,9 @@ class Context:
     tables: list[str] = field(default_factory=list)  # markdown blocks for REPORT.md
     client: Any = None  # a dask.distributed.Client: run the work units there (None: serially)
     cache: Any = None  # a poc._units.UnitCache of finished work units (None: no cache)
+    dashboard: str | None = None  # the Dask dashboard's address, shown on the progress bar
+    name: str = "check"  # set by run_check
+    _units_bar: Any = field(default=None, repr=False)
 
     @property
     def quick(self) -> bool:
@@ -88,6 +91,26 @@ class Context:
         most every 10 s with the fraction done, never escape codes.
         """
         return progress_bar(iterable, total=total, desc=desc, enabled=self.progress)
+
+    def units_bar(self):
+        """The check's one progress bar over its work units, on every worker.
+
+        Pass it as ``progress=`` to :func:`poc._units.run_units` and to the
+        studies: each call adds its units to the bar's total, so a check shows
+        a single bar however many studies it runs. It links to the Dask
+        dashboard when one runs; :func:`run_check` closes it.
+        """
+        if self._units_bar is None:
+            bar = progress_bar(total=0, desc=f"{self.name}: work units", enabled=self.progress)
+            if self.dashboard:
+                bar.set_postfix_str(f"dashboard {self.dashboard}")
+            self._units_bar = bar
+        return self._units_bar
+
+    def close_bar(self) -> None:
+        if self._units_bar is not None:
+            self._units_bar.close()
+            self._units_bar = None
 
     def save_figure(self, fig, name: str) -> str:
         """Save ``fig`` as ``out/name`` atomically and list it in the result."""
@@ -117,6 +140,7 @@ def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
     """
     if name is None:
         name = module if isinstance(module, str) else module.NAME
+    ctx.name = name
     ctx.out.mkdir(parents=True, exist_ok=True)
     started = utc_now()
     t0 = time.perf_counter()
@@ -137,7 +161,10 @@ def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
         if isinstance(module, str):
             module = importlib.import_module(module)
         result["title"] = module.TITLE
-        cases = module.run(ctx)
+        try:
+            cases = module.run(ctx)
+        finally:
+            ctx.close_bar()
     except MissingExtraError as exc:
         result.update(status="SKIPPED", reason=str(exc), install=exc.install, extra=exc.extra)
     except Exception as exc:

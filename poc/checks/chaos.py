@@ -92,7 +92,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._units import Unit, run_units
+from .._units import Unit, map_concurrently, run_units
 from ..data import teacher_student
 from ..drifts import LinearMeanField, MeanFieldNetwork
 from ..limits import ReferenceCloud, coupled_run
@@ -277,18 +277,13 @@ class GaussianStart:
         return rng.standard_normal((n, self.d))
 
 
-def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: float, ia: int,
-                   bar) -> dict:
+def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: float,
+                   ia: int) -> dict:
     """One :func:`poc.chaos_study` of the network at ``alpha`` (default reference N = 32 n_max)."""
-    with warnings.catch_warnings():
-        # the network's interaction is bounded, so its coupling errors have finite variance:
-        # the study's warning about few heavy-tailed replicates does not apply here
-        warnings.simplefilter("ignore", StudyWarning)
-        res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
-                          step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
-                          seed=ctx.rng(1, ia), progress=False, client=ctx.client,
-                          cache=ctx.cache)
-    bar.update(len(st.ns))
+    res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
+                      step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
+                      seed=ctx.rng(1, ia), progress=ctx.units_bar(), client=ctx.client,
+                      cache=ctx.cache)
     d = res.data
     k = st.reps_w1_net
     return {"alpha": alpha, "N": d["reference_size"], "ce": np.stack(d["coupling_error"]),
@@ -312,8 +307,8 @@ def _linear_unit(cfg: _LinearUnit, ss: np.random.SeedSequence, shared) -> np.nda
     return np.mean(np.abs(run.system.final - run.copies.final), axis=0)
 
 
-def _linear_alpha(ctx: Context, st: Settings, model: LinearMeanField, alpha: float, ia: int,
-                  bar) -> dict:
+def _linear_alpha(ctx: Context, st: Settings, model: LinearMeanField, alpha: float,
+                  ia: int) -> dict:
     """The linear model's coupling errors at ``alpha``: work units of ``(n, replicate block)``
     seeded by ``(seed, 3, ia, n index, block)``, run where ``ctx.client`` says."""
     ns = st.ns
@@ -329,11 +324,10 @@ def _linear_alpha(ctx: Context, st: Settings, model: LinearMeanField, alpha: flo
                                       step=st.lin_step, n_steps=st.lin_steps, width=w)
             for w in sorted({u.config.width for u in units})}
     out = run_units(_linear_unit, units, shared=(model, refs), client=ctx.client,
-                    cache=ctx.cache, progress=False)
+                    cache=ctx.cache, progress=ctx.units_bar())
     ce = np.empty((len(ns), R))
     for (j, c0, w), e in zip(spans, out, strict=True):
         ce[j, c0:c0 + w] = e
-    bar.update(len(ns))
     exact = np.array([mean_abs_stable(alpha) * linear_coupling_scale(
         model, alpha=alpha, sigma=st.sigma, step=st.lin_step, n_steps=st.lin_steps, n=n)
         for n in ns])
@@ -360,13 +354,20 @@ def run(ctx: Context) -> list[Case]:
     net = MeanFieldNetwork(data.X_train, data.y_train, "tanh")
     lin = LinearMeanField(LINEAR_A, LINEAR_C)
     ns = st.ns
-    bar = ctx.bar(total=2 * len(st.alphas) * len(ns), desc="chaos")
-    try:
-        net_res = [_network_alpha(ctx, st, net, a, ia, bar)
-                   for ia, a in enumerate(st.alphas)]
-        lin_res = [_linear_alpha(ctx, st, lin, a, ia, bar) for ia, a in enumerate(st.alphas)]
-    finally:
-        bar.close()
+
+    def one(item):
+        part, ia, a = item
+        return (_network_alpha if part == "network" else _linear_alpha)(
+            ctx, st, net if part == "network" else lin, a, ia)
+
+    items = [(part, ia, a) for part in ("network", "linear") for ia, a in enumerate(st.alphas)]
+    with warnings.catch_warnings():
+        # the network's interaction is bounded, so its coupling errors have finite variance:
+        # the study's warning about few heavy-tailed replicates does not apply here
+        warnings.simplefilter("ignore", StudyWarning)
+        # on a cluster the eight studies run at once (the same numbers as one after the other)
+        res = map_concurrently(one, items, ctx.client)
+    net_res, lin_res = res[:len(st.alphas)], res[len(st.alphas):]
 
     cases: list[Case] = []
     n_max = ns[-1]

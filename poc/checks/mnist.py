@@ -211,7 +211,7 @@ def run(ctx: Context) -> list[Case]:
              for w in size["widths"] for s in range(size["seeds"]) for c in cfgs]
     t0, c0 = time.perf_counter(), time.process_time()
     out = run_units(table_unit, units, shared=data, client=ctx.client, cache=ctx.cache,
-                    progress=ctx.progress, desc="mnist runs")
+                    progress=ctx.units_bar())
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     rows, norms, curves = [], {}, {}
     for u, row in zip(units, out, strict=True):
