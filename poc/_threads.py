@@ -32,14 +32,35 @@ from threadpoolctl import threadpool_limits
 BLAS_SERIAL_WORK = 1e7
 
 
+_blas_lock = threading.Lock()
+_blas_depth = 0
+_blas_limiter = None
+
+
 @contextlib.contextmanager
 def serial_blas(work: float = 0.0):
-    """Run the block with one BLAS thread when ``work`` (multiply-adds per product) is small."""
+    """Run the block with one BLAS thread when ``work`` (multiply-adds per product) is small.
+
+    The limit is process-wide, so overlapping blocks (studies run in threads by
+    ``map_concurrently``) share one: the first to enter sets it, the last to
+    leave restores the original.
+    """
+    global _blas_depth, _blas_limiter
     if work >= BLAS_SERIAL_WORK:
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_depth += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def prefer_quiet_layer() -> str:

@@ -62,3 +62,25 @@ def test_split_products_do_not_depend_on_the_pool_size(monkeypatch):
     (H1, G1), (H3, G3) = results
     assert np.array_equal(H1, H3) and np.array_equal(G1, G3)
     np.testing.assert_allclose(G1, H1.T @ X, rtol=1e-12, atol=1e-12)
+
+
+def test_overlapping_serial_blas_blocks_restore_the_original_limit():
+    # threads of map_concurrently enter and leave in any order: the limit holds while any block
+    # is open and the original comes back when the last one leaves (not a stale "1")
+    from threadpoolctl import threadpool_info
+
+    from poc._threads import serial_blas
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    assert before, "numpy's BLAS is not visible to threadpoolctl"
+    a, b = serial_blas(), serial_blas()
+    a.__enter__()
+    b.__enter__()
+    assert all(n == 1 for n in blas_threads())
+    a.__exit__(None, None, None)  # the first to enter leaves first
+    assert all(n == 1 for n in blas_threads())
+    b.__exit__(None, None, None)
+    assert blas_threads() == before

@@ -90,6 +90,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._units import map_concurrently
 from ..compress import best_k_error, block_sum_tail_index, hill, prunable_fraction
 from ..data import teacher_student
 from ..drifts import MeanFieldNetwork
@@ -271,26 +272,29 @@ def experiment(ctx: Context, s: Settings, conds: list[Condition]) -> tuple[dict,
     results and the loss at initialisation."""
     net = make_network(s, ctx.rng(0))
     ns = s.ns
-    k, r = ns.size, s.replicates
+    r = s.replicates
     init_loss = net.loss(s.init_scale * ctx.rng(5).standard_normal((int(ns[-1]), s.d)))
+
+    def study(c):
+        return compress_study(net, ScaledGaussianStart(s.d, s.init_scale), alpha=c.alpha,
+                              sigma=c.sigma(s), step=s.step, n_steps=s.n_steps,
+                              ns=[int(n) for n in ns], replicates=r, kappa=KAPPAS,
+                              noise=c.kind, threshold=PRUNE_THRESHOLD,
+                              batch_size=s.batch_size, seed=ctx.rng(1, c.key),
+                              progress=ctx.units_bar(), client=ctx.client, cache=ctx.cache)
+
+    # on a cluster the conditions' units are in flight together (same numbers as in turn)
+    studies = map_concurrently(study, conds, ctx.client)
     res = {}
-    with ctx.bar(total=len(conds) * k * r, desc="compress") as bar:
-        for c in conds:
-            st = compress_study(net, ScaledGaussianStart(s.d, s.init_scale), alpha=c.alpha,
-                                sigma=c.sigma(s), step=s.step, n_steps=s.n_steps,
-                                ns=[int(n) for n in ns], replicates=r, kappa=KAPPAS,
-                                noise=c.kind, threshold=PRUNE_THRESHOLD,
-                                batch_size=s.batch_size, seed=ctx.rng(1, c.key), progress=False,
-                                client=ctx.client, cache=ctx.cache)
-            d = st.data
-            errors = np.stack([np.stack(d["best_k_error"][f"{kap:g}"]) for kap in KAPPAS], axis=2)
-            out = Results(errors, np.stack(d["prunable_fraction"]), np.stack(d["loss"]),
-                          norms_last=list(d["_norms_at_n_max"]))
-            est = np.array([tail_estimates(a, ctx.rng(2, c.key, rep))
-                            for rep, a in enumerate(out.norms_last)])
-            out.hill, out.block_sum = est[:, 0], est[:, 1]
-            res[c.key] = out
-            bar.update(k * r)
+    for c, st in zip(conds, studies, strict=True):
+        d = st.data
+        errors = np.stack([np.stack(d["best_k_error"][f"{kap:g}"]) for kap in KAPPAS], axis=2)
+        out = Results(errors, np.stack(d["prunable_fraction"]), np.stack(d["loss"]),
+                      norms_last=list(d["_norms_at_n_max"]))
+        est = np.array([tail_estimates(a, ctx.rng(2, c.key, rep))
+                        for rep, a in enumerate(out.norms_last)])
+        out.hill, out.block_sum = est[:, 0], est[:, 1]
+        res[c.key] = out
     return res, init_loss
 
 
