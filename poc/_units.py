@@ -131,11 +131,27 @@ def _call(func, unit: Unit, shared):
                         + (f": {msg[0]}" if msg else "")) from exc
 
 
-def _run_batch(func, units: list[Unit], shared) -> tuple[list, float]:
-    """What one Dask task runs: a batch of units, in order, in one worker thread; with the
-    seconds it took (to size the next batches)."""
+def _timed_call(func, unit: Unit, shared) -> tuple[Any, float]:
     t0 = time.perf_counter()
-    return [_call(func, u, shared) for u in units], time.perf_counter() - t0
+    value = _call(func, unit, shared)
+    return value, time.perf_counter() - t0
+
+
+def _run_batch(func, units: list[Unit], shared) -> list[tuple[Any, float]]:
+    """What one Dask task runs: a batch of units, in order, in one worker thread; each result
+    with the seconds it took (to size the next batches)."""
+    return [_timed_call(func, u, shared) for u in units]
+
+
+#: Set to a list to record ``(function name, unit key, config repr, seconds)`` for every unit
+#: computed (not read from the cache), where it ran; used by benchmarks/bench_dask.py.
+UNIT_TIMES: list | None = None
+
+
+def _record(func, unit: Unit, seconds: float) -> None:
+    if UNIT_TIMES is not None:
+        UNIT_TIMES.append((getattr(func, "__name__", str(func)), unit.key, repr(unit.config),
+                           seconds))
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +394,9 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
             bar.update(len(units) - len(todo))
         if client is None:
             for i in todo:
-                done(i, _call(func, units[i], shared))
+                value, seconds = _timed_call(func, units[i], shared)
+                _record(func, units[i], seconds)
+                done(i, value)
                 bar.update(1)
         elif todo:
             _run_on_client(client, func, units, todo, shared, done, bar)
@@ -463,13 +481,14 @@ def _run_on_client(client, func, units, todo, shared, done, bar) -> None:
         for fut in pending:
             if fut.status == "error":
                 fut.result()  # re-raises the unit's UnitError here
-            values, seconds = fut.result()
             idx = futures[fut]
-            for i, value in zip(idx, values, strict=True):
+            timed = fut.result()
+            for i, (value, seconds) in zip(idx, timed, strict=True):
+                _record(func, units[i], seconds)
                 done(i, value)
             bar.update(len(idx))
             fut.release()
-            unit_s = seconds / len(idx)
+            unit_s = sum(t for _, t in timed) / len(idx)
             if queue:
                 pending.add(submit())
     finally:  # after an error or an interrupt, nothing of this run keeps the workers busy
