@@ -67,6 +67,63 @@ print(r["status"])
 """
 
 
+_ALL = r"""
+import json, sys, time
+from pathlib import Path
+import poc._units as U
+from poc._cluster import scheduler_client
+from poc.checks import Context, available_checks, run_check
+
+out = Path(sys.argv[1]); mode = sys.argv[2]; spec = sys.argv[3]; names = sys.argv[4].split(",")
+checks = available_checks()
+res = {}
+with scheduler_client(spec) as client:
+    for name in names:
+        U.UNIT_TIMES, U.UNIT_SPANS = [], []
+        ctx = Context(mode=mode, out=out, progress=False, client=client,
+                      cache=U.UnitCache(out / ".cache"))
+        t0 = time.perf_counter()
+        r = run_check(checks[name], ctx, name=name)
+        res[name] = {"wall": time.perf_counter() - t0, "status": r["status"],
+                     "units": U.UNIT_TIMES, "spans": [[a - t0, b - t0] for a, b in U.UNIT_SPANS]}
+        (out / "all_times.json").write_text(json.dumps(res))
+"""
+
+
+def _union(spans) -> float:
+    """Length of the union of intervals."""
+    total, end = 0.0, -float("inf")
+    for a, b in sorted(spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def project_all(res: dict, workers: int) -> dict:
+    """Per check: projected wall time on ``workers`` workers from a cluster run's unit times.
+
+    ``rest`` is the time the client spent outside every run_units call (setup, fits,
+    figures); the units' part is at least the longest chain (chaos: reference + largest
+    block + half split; the other checks' units are independent: the largest unit) and at
+    least their total work / workers.
+    """
+    out = {}
+    for name, r in res.items():
+        units = r["units"]
+        if not units:
+            continue
+        rest = max(0.0, r["wall"] - _union(r["spans"]))
+        work = sum(u[3] for u in units)
+        if name == "chaos":
+            chain = projection({"units": units}, workers, 0.0)["chain"]
+        else:
+            chain = max(u[3] for u in units)
+        out[name] = {"wall": r["wall"], "units": len(units), "work": work, "rest": rest,
+                     "chain": chain, "projected": rest + max(chain, work / workers)}
+    return out
+
+
 def _numbers(path: Path) -> dict:
     r = json.loads(path.read_text())
     for k in ("started", "finished", "elapsed_s"):
@@ -113,8 +170,15 @@ def main(argv=None) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--project", type=int, default=64, help="workers of the projection")
     p.add_argument("--budget", type=float, default=600.0, help="seconds of the projection")
+    p.add_argument("--all", action="store_true",
+                   help="instead: every check (or --checks) on the cluster, and its projection")
+    p.add_argument("--checks", default="calibration,noise,chaos,euler,compress,digits,mnist")
+    p.add_argument("--out", help="--all: results folder (default: a temporary one); a folder "
+                                 "with a cache resumes, but cached units are not timed")
     a = p.parse_args(argv)
     mode = "full" if a.full else "quick"
+    if a.all:
+        return main_all(a, mode)
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     os.environ.update(env)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dask-"))
@@ -150,6 +214,31 @@ def main(argv=None) -> None:
               f"{t:.0f} s; measured n_max {n_max}; assumptions in the module docstring)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main_all(a, mode: str) -> None:
+    os.environ.update(PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    out = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="bench-dask-all-"))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _ALL, str(out), mode, f"local:{a.workers}", a.checks],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    res = json.loads((out / "all_times.json").read_text())
+    pr = project_all(res, a.project)
+    print(f"poc validate --{mode} on a LocalCluster of {a.workers} workers, {wall:.0f} s in all "
+          f"(process and cluster start included)")
+    print(f"  {'check':12s} {'status':7s} {'wall s':>8s} {'units':>6s} {'work s':>8s} "
+          f"{'rest s':>7s} {'chain s':>8s} {f'on {a.project} s':>9s}")
+    for name, r in res.items():
+        q = pr.get(name)
+        if q is None:
+            print(f"  {name:12s} {r['status']:7s} {r['wall']:8.1f}   (no unit computed: cached)")
+            continue
+        print(f"  {name:12s} {r['status']:7s} {r['wall']:8.1f} {q['units']:6d} {q['work']:8.1f} "
+              f"{q['rest']:7.1f} {q['chain']:8.1f} {q['projected']:9.1f}")
+    total = sum(q["projected"] for q in pr.values())
+    print(f"  projected critical path of these checks on {a.project} workers, one check after "
+          f"the other: {total:.0f} s")
 
 
 if __name__ == "__main__":

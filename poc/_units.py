@@ -146,6 +146,8 @@ def _run_batch(func, units: list[Unit], shared) -> list[tuple[Any, float]]:
 #: Set to a list to record ``(function name, unit key, config repr, seconds)`` for every unit
 #: computed (not read from the cache), where it ran; used by benchmarks/bench_dask.py.
 UNIT_TIMES: list | None = None
+#: Set to a list to record the ``(start, end)`` perf_counter times of every run_units call.
+UNIT_SPANS: list | None = None
 
 
 def _record(func, unit: Unit, seconds: float) -> None:
@@ -360,6 +362,7 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
     from .particles import _progress_bar
 
     units = list(units)
+    t_start = time.perf_counter()
     cache = _as_cache(cache)
     keys = unit_keys(func, units, shared) if cache is not None else None
     if cache is not None and keys is None:
@@ -403,6 +406,8 @@ def run_units(func: Callable[[Any, np.random.SeedSequence, Any], Any], units: It
     finally:
         if not shared_bar:
             bar.close()
+        if UNIT_SPANS is not None:
+            UNIT_SPANS.append((t_start, time.perf_counter()))
     return out
 
 
