@@ -77,12 +77,18 @@ def test_network_building_block_small():
     ctx = Context(mode="quick", seed=0)
     net = C._network(ctx)
     assert net.n_data == C.N_DATA and net.dim == C.DIM
-    x0 = C._starts(ctx, (0,), 4, 8)
-    assert x0.shape == (4, 8, C.DIM)
-    ns, errs, etas = C._n_sweep(ctx, net, 1.5, [2, 4], 3, ctx.rng(0), 0,
+    ns, errs, etas = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (0,),
                                 lambda n: C.condition_step(n, 1.5), batch=C.BATCH)
     assert ns == [2, 4] and errs.shape == (2, 3) and np.all(errs > 0)
     assert etas == [C.condition_step(2, 1.5), C.condition_step(4, 1.5)]
+    # every block of replicates is a pure function of its seed words: the same key gives the
+    # same numbers, another key other numbers
+    again = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (0,), lambda n: C.condition_step(n, 1.5),
+                       batch=C.BATCH)[1]
+    np.testing.assert_array_equal(errs, again)
+    other = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (1,), lambda n: C.condition_step(n, 1.5),
+                       batch=C.BATCH)[1]
+    assert not np.array_equal(errs, other)
 
 
 # ---------------------------------------------------------------------------
