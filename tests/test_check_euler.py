@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,6 +74,20 @@ def test_sine_drift_and_single_sde_order():
     case = C.step_order_case("sde", res.fit(n_boot=500), 1.5)
     assert case.passed, case.detail
     assert case.values["better_than_bound"]  # ~1, clearly above 2/3 with 1000 replicates
+
+
+def test_sine_drift_has_the_same_cache_key_in_every_process():
+    """Numba functions pickle with a per-process id; the sine drift pickles by name instead, so
+    a rerun finds the cached units of part (a)."""
+    import poc
+    from poc._units import _fingerprint
+
+    code = ("from poc._units import _fingerprint; from poc.checks.euler import sine_drift; "
+            "print(_fingerprint(sine_drift()).hex())")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(poc.__file__)))
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           timeout=300, check=True).stdout.strip()
+    assert other == _fingerprint(C.sine_drift()).hex()
 
 
 def test_network_building_block_small():

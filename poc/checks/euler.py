@@ -124,9 +124,21 @@ def _sine_response(x, u, out):
         out[k] = math.sin(x[k]) - x[k]
 
 
+class _SineDrift(FeatureDrift):
+    """The sine drift, pickled as a call of :func:`sine_drift`.
+
+    A Numba function pickles with an id drawn afresh in every process, so the
+    drift's own pickle, and the cache key of every unit sharing it, would
+    differ from one run to the next: a rerun would recompute those units.
+    """
+
+    def __reduce__(self):
+        return sine_drift, ()
+
+
 def sine_drift() -> FeatureDrift:
     """The smooth single-SDE drift b(x) = sin(x) - x (no interaction; Lipschitz constant 2)."""
-    return FeatureDrift(_no_features, _sine_response, 1)
+    return _SineDrift(_no_features, _sine_response, 1)
 
 
 def condition_step(n: int, alpha: float, horizon: float = T) -> float:
