@@ -22,12 +22,12 @@ Method.
   characteristic function is ``exp(-sum_j |u_j|^alpha)``, must *fail* the same
   test: this control shows the test can tell the two apart.
 
-Work units (:mod:`poc._units`). Each of the 13 sampler tests (a sample, its
-CDF table and its KS or CF statistics, 0.5-3 s each) is a work unit,
-:class:`SamplerCase`, with seed words ``(seed, study id, test index)``: the
-tests run serially or on a Dask client (``poc validate --scheduler``) with the
-same numbers, and are stored in the unit cache when there is one. Only the
-figure is drawn in-process.
+Work units (:mod:`poc._units`). The 13 sampler tests are grouped by the law
+they test, 9 laws, and each law is a work unit, :class:`SamplerLaw`, 1-3 s
+(its CDF table, built once, and its tests' samples and statistics), with seed
+words ``(seed, study id, law index)``: the laws run serially or on a Dask
+client (``poc validate --scheduler``) with the same numbers, and are stored in
+the unit cache when there is one. Only the figure is drawn in-process.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _cf_zscores(x: np.ndarray, us: np.ndarray, alpha: float) -> tuple[np.ndarray
 
 @dataclass(frozen=True)
 class SamplerCase:
-    """One sampler test: a work unit (:mod:`poc._units`).
+    """One sampler test.
 
     ``kind`` is "ks" (symmetric stable), "pos" (positive stable), "cf"
     (isotropic kind, with the iid control and a marginal KS test) or "neuron";
@@ -143,7 +143,7 @@ class SamplerCase:
     keep: bool = False
 
 
-def sampler_unit(u: SamplerCase, ss: np.random.SeedSequence, shared=None) -> dict:
+def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
     """The cases of one sampler test, and what the figure needs of it (``"figure"``)."""
     rng = np.random.default_rng(ss)
     a, n = u.alpha, u.n
@@ -191,6 +191,23 @@ def sampler_unit(u: SamplerCase, ss: np.random.SeedSequence, shared=None) -> dic
     return {"cases": cases, "figure": fig}
 
 
+@dataclass(frozen=True)
+class SamplerLaw:
+    """The sampler tests against one law: a work unit (:mod:`poc._units`).
+
+    Its tests share the law's CDF table (about a second to build from scipy),
+    so that a cluster builds each table once; test k draws from child k of
+    the unit's SeedSequence.
+    """
+
+    tests: tuple[SamplerCase, ...]
+
+
+def sampler_unit(u: SamplerLaw, ss: np.random.SeedSequence, shared=None) -> list[dict]:
+    """:func:`sampler_test` for each test of the law, in order."""
+    return [sampler_test(t, child) for t, child in zip(u.tests, ss.spawn(len(u.tests)), strict=True)]
+
+
 FIGURE_ALPHAS = (1.0, 1.5, 1.8, 2.0)  # the densities and tails drawn
 FIGURE_CF_ALPHA = 1.5
 
@@ -207,9 +224,17 @@ def run(ctx: Context) -> list[Case]:
             + [SamplerCase("pos", a / 2, n_ks) for a in cf_alphas]
             + [SamplerCase("cf", a, n_cf, a == FIGURE_CF_ALPHA) for a in cf_alphas]
             + [SamplerCase("neuron", 1.5, n_ks)])
-    units = [Unit.make(ctx.seed, study_id(NAME), (i,), w) for i, w in enumerate(work)]
-    out = run_units(sampler_unit, units, client=ctx.client, cache=ctx.cache,
-                    progress=ctx.units_bar(), desc="noise")
+    by_law: dict[tuple, list[int]] = {}  # (alpha, positive) -> indices of its tests in `work`
+    for i, w in enumerate(work):
+        by_law.setdefault((w.alpha, w.kind == "pos"), []).append(i)
+    units = [Unit.make(ctx.seed, study_id(NAME), (k,), SamplerLaw(tuple(work[i] for i in idx)))
+             for k, idx in enumerate(by_law.values())]
+    per_law = run_units(sampler_unit, units, client=ctx.client, cache=ctx.cache,
+                        progress=ctx.units_bar(), desc="noise")
+    out: list = [None] * len(work)
+    for idx, results in zip(by_law.values(), per_law, strict=True):
+        for i, r in zip(idx, results, strict=True):
+            out[i] = r
     cases = [c for o in out for c in o["cases"]]
     samples = {}
     for w, o in zip(work, out, strict=True):
