@@ -142,3 +142,21 @@ def test_quick_check_end_to_end(tmp_path):
                             "Gaussian noise (alpha = 2)"}
     # plain SGD on the digits must reach the accuracy the check relies on
     assert np.mean(configs["plain SGD"]["test_accuracy"]) >= pruning.ACC_MIN
+
+
+def test_training_units_are_paired_by_seed():
+    """Every configuration of one seed gets the same seed words: with sigma = 0 a noisy
+    configuration trains exactly as plain SGD (same initial weights, same minibatches); another
+    seed trains differently."""
+    pytest.importorskip("sklearn")
+    from poc._units import Unit
+    from poc.data import load_digits
+
+    data = tuple(load_digits(seed=0))
+    runs = [Unit.make(0, 1, (s,), pruning.TrainingRun(a, 16, 10, sigma=0.0))
+            for s, a in ((0, None), (0, 1.5), (1, None))]
+    plain, noisy_at_zero, other_seed = (pruning.training_unit(u.config, u.seedseq, data)
+                                        for u in runs)
+    np.testing.assert_array_equal(plain["loss"], noisy_at_zero["loss"])
+    np.testing.assert_array_equal(plain["curve"], noisy_at_zero["curve"])
+    assert not np.array_equal(plain["loss"], other_seed["loss"])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -73,16 +76,36 @@ def test_sine_drift_and_single_sde_order():
     assert case.values["better_than_bound"]  # ~1, clearly above 2/3 with 1000 replicates
 
 
+def test_sine_drift_has_the_same_cache_key_in_every_process():
+    """Numba functions pickle with a per-process id; the sine drift pickles by name instead, so
+    a rerun finds the cached units of part (a)."""
+    import poc
+    from poc._units import _fingerprint
+
+    code = ("from poc._units import _fingerprint; from poc.checks.euler import sine_drift; "
+            "print(_fingerprint(sine_drift()).hex())")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(poc.__file__)))
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           timeout=300, check=True).stdout.strip()
+    assert other == _fingerprint(C.sine_drift()).hex()
+
+
 def test_network_building_block_small():
     ctx = Context(mode="quick", seed=0)
     net = C._network(ctx)
     assert net.n_data == C.N_DATA and net.dim == C.DIM
-    x0 = C._starts(ctx, (0,), 4, 8)
-    assert x0.shape == (4, 8, C.DIM)
-    ns, errs, etas = C._n_sweep(ctx, net, 1.5, [2, 4], 3, ctx.rng(0), 0,
+    ns, errs, etas = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (0,),
                                 lambda n: C.condition_step(n, 1.5), batch=C.BATCH)
     assert ns == [2, 4] and errs.shape == (2, 3) and np.all(errs > 0)
     assert etas == [C.condition_step(2, 1.5), C.condition_step(4, 1.5)]
+    # every block of replicates is a pure function of its seed words: the same key gives the
+    # same numbers, another key other numbers
+    again = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (0,), lambda n: C.condition_step(n, 1.5),
+                       batch=C.BATCH)[1]
+    np.testing.assert_array_equal(errs, again)
+    other = C._n_sweep(ctx, net, 1.5, [2, 4], 3, (1,), lambda n: C.condition_step(n, 1.5),
+                       batch=C.BATCH)[1]
+    assert not np.array_equal(errs, other)
 
 
 # ---------------------------------------------------------------------------

@@ -26,8 +26,10 @@ def test_validate_noise_end_to_end(tmp_path):
     assert data["figures"] == ["noise.png"] and (out / "noise.png").stat().st_size > 10_000
     report = (out / "REPORT.md").read_text()
     assert "| [noise](#noise) | PASS |" in report and "![noise](noise.png)" in report
-    # atomic writes leave no temporaries (hidden ".<name>.*" files beside the results)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    # atomic writes leave no temporaries (hidden ".<name>.*" files beside the results, or
+    # beside the work units in the cache directory OUT/.cache)
+    assert (out / ".cache").is_dir() and "9 computed" in res.stdout
+    assert not [str(p) for p in out.rglob(".*") if p != out / ".cache"]
     assert (out / "noise.json").stat().st_mode & 0o044 == 0o044  # readable by all, like any file
     assert "noise" in res.stdout and "PASS" in res.stdout
 

@@ -180,3 +180,83 @@ def test_unreachable_scheduler_exit_2_after_timeout(tmp_path):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "no Dask scheduler answered within 1 s" in lines[0], p.stderr
     assert time.perf_counter() - t0 < 60
+
+
+# ---------------------------------------------------------------------------
+# every check on units: serial, the cluster and a warm cache give the same JSON numbers
+
+
+def _numbers(out, name: str) -> dict:
+    """The result file without its timings (run times, per-run training seconds)."""
+    r = json.loads((out / f"{name}.json").read_text())
+    for k in ("started", "finished", "elapsed_s"):
+        r.pop(k)
+    for case in r["cases"]:
+        for cfg in case["values"].get("configs", {}).values():
+            cfg.pop("train_seconds", None)  # the digits check's wall time of each training run
+    return r
+
+
+def _same_json_serial_cluster_and_cache(module, client, tmp_path) -> dict:
+    """Serial without a cache; on the cluster into a fresh cache; serial again from that cache,
+    computing nothing. The three result files agree, timings aside."""
+    from poc._units import UnitCache
+
+    name = module.NAME
+    run_check(module, Context(out=tmp_path / "serial", progress=False))
+    cold = UnitCache(tmp_path / "cache")
+    run_check(module, Context(out=tmp_path / "dask", progress=False, client=client, cache=cold))
+    warm = UnitCache(tmp_path / "cache")
+    run_check(module, Context(out=tmp_path / "warm", progress=False, cache=warm))
+    serial, dask, again = (_numbers(tmp_path / d, name) for d in ("serial", "dask", "warm"))
+    assert serial["status"] in ("PASS", "FAIL"), serial.get("reason")  # it ran
+    assert dask == serial, dask.get("reason")
+    assert (cold.hits, cold.corrupt) == (0, 0) and cold.computed > 0
+    assert (warm.computed, warm.hits, warm.corrupt) == (0, cold.computed, 0)
+    assert again == serial
+    return serial
+
+
+def _tiny_euler(quick: bool) -> dict:
+    return {"steps": [2.0**-2, 2.0**-3, 2.0**-4], "ref": 2.0**-7, "sde_reps": 40, "n": 4,
+            "net_reps": 3, "n_grid": [2, 4, 8], "n_reps": 3, "fixed_step": 2.0**-2,
+            "fixed_ref": 2.0**-5, "fixed_n": [2, 4, 8], "fixed_reps": 3}
+
+
+def test_euler_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
+    from poc.checks import euler
+
+    # the units carry their sizes: the workers need no patch
+    monkeypatch.setattr(euler, "sizes", _tiny_euler)
+    r = _same_json_serial_cluster_and_cache(euler, client, tmp_path)
+    assert sum(c["name"].startswith("(c2)") for c in r["cases"]) == 3
+
+
+def test_digits_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    from poc.checks import digits
+
+    monkeypatch.setitem(digits.SIZES, "quick", {"n": 16, "n_steps": 12, "seeds": 2})
+    r = _same_json_serial_cluster_and_cache(digits, client, tmp_path)
+    configs = r["cases"][0]["values"]["configs"]
+    assert all(len(c["test_accuracy"]) == 2 for c in configs.values())  # 2 seeds, 4 configurations
+    assert len(configs) == 4
+
+
+def test_noise_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
+    from poc.checks import noise
+
+    monkeypatch.setitem(noise.SIZES, "quick", {"n_ks": 400, "n_cf": 2000})
+    r = _same_json_serial_cluster_and_cache(noise, client, tmp_path)
+    assert len(r["cases"]) == 20
+
+
+def test_calibration_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
+    from poc.checks import calibration
+
+    # the cheap cases; the units name their case function, which the workers look up
+    keep = ("network_gradient", "w1_exact_1d", "hill_pareto", "best_k_direct", "strong_nested",
+            "private_sliced_closed_form")
+    monkeypatch.setattr(calibration, "CASES", [c for c in calibration.CASES if c[0] in keep])
+    r = _same_json_serial_cluster_and_cache(calibration, client, tmp_path)
+    assert len(r["cases"]) == len(keep)

@@ -153,3 +153,25 @@ def test_scheduler_without_the_dask_extra_is_exit_2(tmp_path):
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "extra 'dask'" in lines[0], p.stderr
+
+
+def test_one_units_bar_per_check_when_asked_from_many_threads(monkeypatch):
+    """The studies of a check (map_concurrently) ask for its bar at once: they all get one bar."""
+    import time
+
+    from poc.checks import _base
+    from poc.checks._base import Context
+
+    def slow_bar(**kw):  # widens the window in which an unlocked lazy init would race
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(_base, "progress_bar", slow_bar)
+    ctx = Context(progress=False)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(ctx.units_bar())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len({id(b) for b in got}) == 1

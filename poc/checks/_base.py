@@ -22,6 +22,7 @@ of a check leaves a result file with a ``"status"``:
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,7 @@ from .._validation import MissingExtraError
 from ..report import atomic_save_figure, atomic_write_json, atomic_write_text, jsonable, utc_now
 
 MODES = ("quick", "full")
+_UNITS_BAR_LOCK = threading.Lock()
 STATUSES = ("PASS", "FAIL", "SKIPPED", "ERROR")
 
 
@@ -100,12 +102,13 @@ class Context:
         a single bar however many studies it runs. It links to the Dask
         dashboard when one runs; :func:`run_check` closes it.
         """
-        if self._units_bar is None:
-            bar = progress_bar(total=0, desc=f"{self.name}: work units", enabled=self.progress)
-            if self.dashboard:
-                bar.set_postfix_str(f"dashboard {self.dashboard}")
-            self._units_bar = bar
-        return self._units_bar
+        with _UNITS_BAR_LOCK:  # the studies of a check ask for it from several threads at once
+            if self._units_bar is None:
+                bar = progress_bar(total=0, desc=f"{self.name}: work units", enabled=self.progress)
+                if self.dashboard:
+                    bar.set_postfix_str(f"dashboard {self.dashboard}")
+                self._units_bar = bar
+            return self._units_bar
 
     def close_bar(self) -> None:
         if self._units_bar is not None:

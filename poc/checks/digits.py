@@ -30,6 +30,13 @@ norms first, :func:`poc.compress.best_k_approximation`), the pruning-rule
 fraction (:func:`poc.compress.prunable_fraction`, threshold 0.1) and the
 test accuracy of the network pruned by that rule.
 
+Work units (:mod:`poc._units`). Each training run (replicate seed,
+configuration) is a work unit, :class:`TrainingRun`, run serially or on a
+Dask client (``poc validate --scheduler``) with the same numbers, and stored
+in the unit cache when there is one; the digits split is built once and
+shared. The seed words of a unit are ``(seed, study id, replicate seed)``,
+the same for every configuration of that seed: the pairing above.
+
 Sizes. quick: n = 256 units, 600 steps, 4 seeds; full: n = 512 units, 1500
 steps, 8 seeds. The noise scale ``SIGMA = 0.01`` was chosen, in a sweep over
 sigma in {0.001, 0.003, 0.01, 0.03} (6 seeds, n = 256, 1000 steps), as the
@@ -62,8 +69,11 @@ Cases and thresholds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .._units import Unit, run_units, study_id
 from ..compress import best_k_approximation, prunable_fraction
 from ..data import load_digits
 from ..training import train
@@ -203,34 +213,54 @@ def verdicts(acc0: dict, rule: dict, kept: dict, alphas=ALPHAS,
     return cases
 
 
+@dataclass(frozen=True)
+class TrainingRun:
+    """One training run of the check: a work unit (:mod:`poc._units`).
+
+    ``alpha`` None is plain SGD (``sigma`` then unused). The unit's seed words
+    are ``(seed, study id, replicate seed)`` for every configuration of one
+    replicate seed, so all of them share the initial weights, the second
+    layer, the minibatches and the noise variates (paired runs).
+    """
+
+    alpha: float | None
+    n: int
+    n_steps: int
+    sigma: float = SIGMA
+    step: float = STEP
+    batch: int = BATCH
+    noise: str = NOISE
+
+
+def training_unit(u: TrainingRun, ss: np.random.SeedSequence, data) -> dict:
+    """Train one network on the shared digits split ``data`` and measure its pruning."""
+    X, X_test, y, y_test = data
+    r = train(X, y, u.n, alpha=u.alpha, sigma=0.0 if u.alpha is None else u.sigma, step=u.step,
+              n_steps=u.n_steps, batch_size=u.batch, noise=u.noise, X_test=X_test,
+              y_test=y_test, record_every=max(1, u.n_steps // 12),
+              seed=np.random.default_rng(ss), progress=False)
+    frac, acc = rule_pruning(r, X_test, y_test)
+    return {"curve": pruning_curve(r, X_test, y_test), "rule": frac, "rule_acc": acc,
+            "loss": r.train_loss, "test_loss": r.test_loss, "test_acc_curve": r.test_accuracy,
+            "time": r.elapsed_s, "steps": r.steps}
+
+
 def run(ctx: Context) -> list[Case]:
     size = SIZES[ctx.mode]
     n, n_steps, n_seeds = size["n"], size["n_steps"], size["seeds"]
-    X, X_test, y, y_test = load_digits(seed=ctx.rng(1000))
+    data = load_digits(seed=ctx.rng(1000))
     configs = [None, *ALPHAS, CONTROL_ALPHA]
-    runs = [(s, a) for s in range(n_seeds) for a in configs]
-    res = {a: {"curve": [], "rule": [], "rule_acc": [], "loss": [], "test_loss": [],
-               "test_acc_curve": [], "time": []} for a in configs}
-    steps = None
-    for s, a in ctx.bar(runs, desc="digits"):
-        # the same seed for every configuration: paired runs (common random numbers)
-        r = train(X, y, n, alpha=a, sigma=0.0 if a is None else SIGMA, step=STEP,
-                  n_steps=n_steps, batch_size=BATCH, noise=NOISE, X_test=X_test,
-                  y_test=y_test, record_every=max(1, n_steps // 12), seed=ctx.rng(s),
-                  progress=False)
-        steps = r.steps
-        out = res[a]
-        out["curve"].append(pruning_curve(r, X_test, y_test))
-        frac, acc = rule_pruning(r, X_test, y_test)
-        out["rule"].append(frac)
-        out["rule_acc"].append(acc)
-        out["loss"].append(r.train_loss)
-        out["test_loss"].append(r.test_loss)
-        out["test_acc_curve"].append(r.test_accuracy)
-        out["time"].append(r.elapsed_s)
-    for out in res.values():
-        for key, v in out.items():
-            out[key] = np.array(v)
+    # key (s,): the same seed words for every configuration of seed s (common random numbers)
+    units = [Unit.make(ctx.seed, study_id(NAME), (s,), TrainingRun(a, n, n_steps))
+             for s in range(n_seeds) for a in configs]
+    out = run_units(training_unit, units, shared=tuple(data), client=ctx.client,
+                    cache=ctx.cache, progress=ctx.units_bar(), desc="digits")
+    res = {a: {key: np.array([o[key] for u, o in zip(units, out, strict=True)
+                              if u.config.alpha == a])
+               for key in ("curve", "rule", "rule_acc", "loss", "test_loss", "test_acc_curve",
+                           "time")}
+           for a in configs}
+    steps = out[-1]["steps"]
 
     acc0 = {a: res[a]["curve"][:, 0] for a in configs}
     level = float(np.mean(acc0[None])) - KEEP_TOL

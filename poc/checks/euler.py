@@ -30,6 +30,18 @@ resampled, since one replicate's errors at all steps share a path).
   step ``eta_n / 8``; plus, for information, the error against n at a fixed
   step (full gradient and minibatch, alpha = 1.5).
 
+Work units (:mod:`poc._units`). Every measurement is a list of work units
+that run serially, or on a Dask client (``poc validate --scheduler``), with
+the same numbers, and are stored in the unit cache when there is one: (a),
+(b) and (c1) are :func:`poc.euler_study` units (blocks of replicates); the
+sweeps in n ((c2) and the fixed-step series) are :class:`SweepUnit` s, blocks
+of about 64 particles (one replicate per unit from n = 64 on) with their own
+N(0, I) starts and seeds ``SeedSequence([seed, study id, task, n index,
+block])``, the network shared by reference. The fifteen tasks are
+independent: with a client they run at once (:func:`poc._units.map_concurrently`),
+so the workers never wait for one task's serial fit. One progress bar counts
+the units of all of them.
+
 Sizes. Quick (about 30 s on 2 idle cores): steps 2^-3 .. 2^-7, reference
 2^-10; (a) 2000 replicates, (b)/(c1) n = 32 with 12 replicates, (c2) n in
 {4, 8, 16, 32} with 8 replicates; fixed step 2^-4 (reference 2^-7) for
@@ -58,11 +70,14 @@ log(1 + 2^-3), log(1 + 2^-4), ...).
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from .._units import Unit, map_concurrently, run_units, study_id
 from ..data import teacher_student
 from ..drifts import FeatureDrift, MeanFieldNetwork
 from ..euler import strong_error
@@ -109,9 +124,21 @@ def _sine_response(x, u, out):
         out[k] = math.sin(x[k]) - x[k]
 
 
+class _SineDrift(FeatureDrift):
+    """The sine drift, pickled as a call of :func:`sine_drift`.
+
+    A Numba function pickles with an id drawn afresh in every process, so the
+    drift's own pickle, and the cache key of every unit sharing it, would
+    differ from one run to the next: a rerun would recompute those units.
+    """
+
+    def __reduce__(self):
+        return sine_drift, ()
+
+
 def sine_drift() -> FeatureDrift:
     """The smooth single-SDE drift b(x) = sin(x) - x (no interaction; Lipschitz constant 2)."""
-    return FeatureDrift(_no_features, _sine_response, 1)
+    return _SineDrift(_no_features, _sine_response, 1)
 
 
 def condition_step(n: int, alpha: float, horizon: float = T) -> float:
@@ -177,10 +204,6 @@ def _network(ctx: Context) -> MeanFieldNetwork:
     return MeanFieldNetwork(X, y, "tanh")
 
 
-def _starts(ctx: Context, key: tuple, reps: int, n: int) -> np.ndarray:
-    return ctx.rng(800, *key).standard_normal((reps, n, DIM))
-
-
 def _series_values(res, errors: np.ndarray) -> dict:
     d = res.data
     unpaired = fit_rate(d["steps"], errors, seed=0)
@@ -189,28 +212,105 @@ def _series_values(res, errors: np.ndarray) -> dict:
             "batch_size": d["batch_size"], "unpaired_ci": list(unpaired.ci)}
 
 
+# ---------------------------------------------------------------------------
+# the sweeps in n: work units
+
+SWEEP_ID = study_id("euler: n sweep")
+# particles (n x replicates) per sweep unit: one replicate per unit at n >= 64, the costly
+# end of the condition sweep (its step shrinks like n^(-alpha/2-1)), so no unit dominates
+SWEEP_PARTICLES = 64
+
+
+@dataclass(frozen=True)
+class SweepUnit:
+    """A block of replicates of one n of a sweep in n: a work unit (:mod:`poc._units`).
+
+    ``count`` replicates of the network particle system with ``n`` particles,
+    each from its own N(0, I) start, run with step ``step`` (minibatch SGD when
+    ``batch`` is set, else the full-gradient Euler scheme) against the
+    full-gradient run with ``reference_step`` on the same Levy path.
+    """
+
+    alpha: float
+    n: int
+    count: int
+    step: float
+    reference_step: float
+    batch: int | None
+    sigma: float = SIGMA
+    horizon: float = T
+
+
+def sweep_unit(u: SweepUnit, ss: np.random.SeedSequence, net: MeanFieldNetwork) -> np.ndarray:
+    """Replicate errors, shape (count,), of one sweep unit; ``net`` is the shared network."""
+    rng = np.random.default_rng(ss)
+    x0 = rng.standard_normal((u.count, u.n, DIM))
+    res = strong_error(net, x0, alpha=u.alpha, sigma=u.sigma, T=u.horizon, steps=[u.step],
+                       reference_step=u.reference_step, n_replicates=u.count,
+                       batch_size=u.batch, seed=rng, progress=False)
+    return res.errors[0]
+
+
+def _n_sweep(ctx: Context, net, alpha: float, ns, reps: int, key: tuple, step_of, *, batch,
+             ref_step=None):
+    """Replicate errors (len(ns), reps) of SGD (or full-gradient Euler) against the fine reference.
+
+    One work unit per block of about :data:`SWEEP_PARTICLES` particles; unit ``(*key, j, b)``
+    is block b of ``ns[j]``, so its numbers depend only on the seed, ``key`` and its position.
+    """
+    units, etas = [], []
+    for j, n in enumerate(ns):
+        eta = step_of(n)
+        etas.append(eta)
+        size = max(1, SWEEP_PARTICLES // n)
+        for b, r0 in enumerate(range(0, reps, size)):
+            cfg = SweepUnit(float(alpha), int(n), min(size, reps - r0), float(eta),
+                            float(eta / 8 if ref_step is None else ref_step), batch)
+            units.append(Unit.make(ctx.seed, SWEEP_ID, (*key, j, b), cfg))
+    out = run_units(sweep_unit, units, shared=net, client=ctx.client, cache=ctx.cache,
+                    progress=ctx.units_bar(), desc="euler n sweep")
+    rows = [[] for _ in ns]
+    for u, e in zip(units, out, strict=True):
+        rows[u.key[-2]].append(e)
+    return list(ns), np.stack([np.concatenate(r) for r in rows]), etas
+
+
+def _tasks() -> list[tuple]:
+    """(kind, alpha, batch) of every independent task, in report order."""
+    return ([("sde", a, None) for a in ALPHAS_SDE] + [("net", a, None) for a in ALPHAS]
+            + [("sgd", a, BATCH) for a in ALPHAS] + [("sgd_n", a, BATCH) for a in ALPHAS]
+            + [("fixed", FIXED_STEP_ALPHA, None), ("fixed", FIXED_STEP_ALPHA, BATCH)])
+
+
+def _measure(ctx: Context, sz: dict, net, sde, t: int, kind: str, a: float, batch):
+    """The measurements of task t (its work units run on ctx.client when there is one)."""
+    if kind in ("sde", "net", "sgd"):
+        common = dict(alpha=a, sigma=SIGMA, T=T, steps=sz["steps"], reference_step=sz["ref"],
+                      seed=ctx.rng(t), progress=ctx.units_bar(), client=ctx.client,
+                      cache=ctx.cache)
+        if kind == "sde":
+            return euler_study(sde, [1.0], replicates=sz["sde_reps"], interacting=False, **common)
+        return euler_study(net, GaussianStart(DIM), n=sz["n"], replicates=sz["net_reps"],
+                           batch_size=batch, **common)
+    if kind == "sgd_n":
+        return _n_sweep(ctx, net, a, sz["n_grid"], sz["n_reps"], (t,),
+                        functools.partial(condition_step, alpha=a), batch=batch)
+    return _n_sweep(ctx, net, a, sz["fixed_n"], sz["fixed_reps"], (t, batch or 0),
+                    lambda n: sz["fixed_step"], batch=batch, ref_step=sz["fixed_ref"])
+
+
 def run(ctx: Context) -> list[Case]:
     sz = sizes(ctx.quick)
-    steps, ref = sz["steps"], sz["ref"]
     net = _network(ctx)
     sde = sine_drift()
-    tasks = ([("sde", a) for a in ALPHAS_SDE] + [("net", a) for a in ALPHAS]
-             + [("sgd", a) for a in ALPHAS] + [("sgd_n", a) for a in ALPHAS] + [("fixed", FIXED_STEP_ALPHA)])
+    tasks = _tasks()
+    # the tasks are independent: on a cluster all their units are in flight at once
+    results = map_concurrently(lambda item: _measure(ctx, sz, net, sde, item[0], *item[1]),
+                               list(enumerate(tasks)), ctx.client)
     cases: list[Case] = []
     data: dict = {"sde": {}, "net": {}, "sgd": {}, "sgd_n": {}, "fixed": {}}
-    for t, (kind, a) in enumerate(ctx.bar(tasks, desc="euler")):
-        rng = ctx.rng(t)
+    for t, ((kind, a, batch), res) in enumerate(zip(tasks, results, strict=True)):
         if kind in ("sde", "net", "sgd"):
-            if kind == "sde":
-                res = euler_study(sde, [1.0], alpha=a, sigma=SIGMA, T=T, steps=steps,
-                                  reference_step=ref, replicates=sz["sde_reps"],
-                                  interacting=False, seed=rng, progress=False,
-                                  client=ctx.client, cache=ctx.cache)
-            else:
-                res = euler_study(net, GaussianStart(DIM), n=sz["n"], alpha=a, sigma=SIGMA, T=T,
-                                  steps=steps, reference_step=ref, replicates=sz["net_reps"],
-                                  batch_size=BATCH if kind == "sgd" else None, seed=rng,
-                                  progress=False, client=ctx.client, cache=ctx.cache)
             fit = res.fit
             errors = np.stack(res.data["strong_error"])
             data[kind][a] = (res.data["steps"], errors, fit)
@@ -227,8 +327,7 @@ def run(ctx: Context) -> list[Case]:
                     f"(c1) minibatch SGD vs continuous system n={sz['n']}, alpha={a:g}: order in eta",
                     fit, a, values=vals))
         elif kind == "sgd_n":
-            ns, errs, etas = _n_sweep(ctx, net, a, sz["n_grid"], sz["n_reps"], rng, t,
-                                      lambda n, a=a: condition_step(n, a), batch=BATCH)
+            ns, errs, etas = res
             fit = fit_rate(np.array(ns, float), errs, seed=t)  # replicates independent across n
             data["sgd_n"][a] = (ns, errs, fit)
             cases.append(sgd_n_case(
@@ -237,28 +336,12 @@ def run(ctx: Context) -> list[Case]:
                 values={"n": ns, "steps": etas, "mean_error": errs.mean(axis=1),
                         "replicates": sz["n_reps"], "reference_factor": 8, "batch_size": BATCH}))
         else:
-            for label, batch in (("full gradient", None), ("minibatch SGD", BATCH)):
-                ns, errs, _ = _n_sweep(ctx, net, a, sz["fixed_n"], sz["fixed_reps"], ctx.rng(t, batch or 0),
-                                       t, lambda n: sz["fixed_step"], batch=batch,
-                                       ref_step=sz["fixed_ref"])
-                data["fixed"][label] = (ns, errs, fit_rate(np.array(ns, float), errs, seed=t))
+            ns, errs, _ = res
+            label = "full gradient" if batch is None else "minibatch SGD"
+            data["fixed"][label] = (ns, errs, fit_rate(np.array(ns, float), errs, seed=t))
     _notes(ctx, cases, data, sz)
     _figure(ctx, cases, data, sz)
     return cases
-
-
-def _n_sweep(ctx, net, alpha, ns, reps, rng, key, step_of, *, batch, ref_step=None):
-    """Replicate errors (len(ns), reps) of SGD (or full-gradient Euler) against the fine reference."""
-    errs = np.empty((len(ns), reps))
-    etas = []
-    for i, n in enumerate(ns):
-        eta = step_of(n)
-        etas.append(eta)
-        res = strong_error(net, _starts(ctx, (key, n), reps, n), alpha=alpha, sigma=SIGMA, T=T,
-                           steps=[eta], reference_step=eta / 8 if ref_step is None else ref_step,
-                           n_replicates=reps, batch_size=batch, seed=rng, progress=False)
-        errs[i] = res.errors[0]
-    return list(ns), errs, etas
 
 
 def _notes(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:

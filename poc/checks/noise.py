@@ -21,15 +21,25 @@ Method.
   (two-sided ``P(|Z| > 4.5) = 7e-6`` per point). The "iid" kind, whose
   characteristic function is ``exp(-sum_j |u_j|^alpha)``, must *fail* the same
   test: this control shows the test can tell the two apart.
+
+Work units (:mod:`poc._units`). The 13 sampler tests are grouped by the law
+they test, 9 laws, and each law is a work unit, :class:`SamplerLaw`, 1-3 s
+(its CDF table, built once, and its tests' samples and statistics), with seed
+words ``(seed, study id, law index)``: the laws run serially or on a Dask
+client (``poc validate --scheduler``) with the same numbers, and are stored in
+the unit cache when there is one. Only the figure is drawn in-process.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import interpolate, stats
 
+from .._units import Unit, run_units, study_id
 from ..noise import _noise, _positive_stable, _stable
 from ._base import Case, Context
 
@@ -93,6 +103,12 @@ def stable_cdf(alpha: float, beta: float = 0.0):
     return cdf
 
 
+@functools.lru_cache(maxsize=16)
+def _table(alpha: float, beta: float = 0.0):
+    """:func:`stable_cdf`, built once per law in each process (several sampler tests share a law)."""
+    return stable_cdf(alpha, beta)
+
+
 def _ks_case(name: str, x: np.ndarray, cdf) -> Case:
     res = stats.kstest(x, cdf)
     ok = bool(res.pvalue > KS_PVALUE_MIN)
@@ -111,58 +127,122 @@ def _cf_zscores(x: np.ndarray, us: np.ndarray, alpha: float) -> tuple[np.ndarray
     return emp, exact, (emp - exact) / se
 
 
+@dataclass(frozen=True)
+class SamplerCase:
+    """One sampler test.
+
+    ``kind`` is "ks" (symmetric stable), "pos" (positive stable), "cf"
+    (isotropic kind, with the iid control and a marginal KS test) or "neuron";
+    ``n`` the sample size; ``keep`` returns the sample (or the CF points) for
+    the figure.
+    """
+
+    kind: str
+    alpha: float
+    n: int
+    keep: bool = False
+
+
+def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
+    """The cases of one sampler test, and what the figure needs of it (``"figure"``)."""
+    rng = np.random.default_rng(ss)
+    a, n = u.alpha, u.n
+    cases, fig = [], None
+    if u.kind == "ks":
+        x = _stable(rng, a, n)
+        fig = x if u.keep else None
+        cases.append(_ks_case(f"stable alpha={a:g} vs levy_stable", x, _table(a)))
+    elif u.kind == "pos":
+        x = _positive_stable(rng, a, n)
+        cases.append(_ks_case(f"positive stable alpha={a:g} vs levy_stable(beta=1)", x,
+                              _table(a, 1.0)))
+    elif u.kind == "cf":
+        g_dirs, g_iid = (np.random.default_rng(s) for s in ss.spawn(2))
+        us = g_dirs.standard_normal((8, 3))
+        us /= np.linalg.norm(us, axis=1, keepdims=True)
+        us = np.concatenate([r * us for r in (0.3, 1.0, 2.0)])
+        iso = _noise(rng, a, n, 3, "isotropic")
+        emp, exact, z = _cf_zscores(iso, us, a)
+        zmax = float(np.max(np.abs(z)))
+        cases.append(Case(
+            name=f"isotropic CF alpha={a:g}, d=3", passed=zmax < Z_MAX,
+            detail=f"max |z| = {zmax:.2f} over {len(us)} vectors u (pass if < {Z_MAX}), n = {n}",
+            values={"max_abs_z": zmax, "n": n}))
+        iid = _noise(g_iid, a, n, 3, "iid")
+        emp_iid, _, z_iid = _cf_zscores(iid, us, a)
+        zmax_iid = float(np.max(np.abs(z_iid)))
+        cases.append(Case(
+            name=f"control: iid kind fails the isotropic CF, alpha={a:g}", passed=zmax_iid >= Z_MAX,
+            detail=f"max |z| = {zmax_iid:.1f} (the test must reject it: pass if >= {Z_MAX})",
+            values={"max_abs_z": zmax_iid}))
+        cases.append(_ks_case(f"isotropic marginal alpha={a:g} vs levy_stable", iso[:, 0],
+                              _table(a)))
+        fig = (us, emp, exact, a, emp_iid) if u.keep else None
+    elif u.kind == "neuron":
+        x = _noise(rng, a, n, 4, "neuron")
+        const = bool(np.all(x == x[:, :1]))
+        cases.append(Case(name=f"neuron kind rows constant, alpha={a:g}", passed=const,
+                          detail="every row repeats one scalar" if const else
+                          "rows are not constant"))
+        cases.append(_ks_case(f"neuron kind column alpha={a:g} vs levy_stable", x[:, 0],
+                              _table(a)))
+    else:
+        raise ValueError(f"kind must be one of 'ks', 'pos', 'cf', 'neuron', got {u.kind!r}")
+    return {"cases": cases, "figure": fig}
+
+
+@dataclass(frozen=True)
+class SamplerLaw:
+    """The sampler tests against one law: a work unit (:mod:`poc._units`).
+
+    Its tests share the law's CDF table (about a second to build from scipy),
+    so that a cluster builds each table once; test k draws from child k of
+    the unit's SeedSequence.
+    """
+
+    tests: tuple[SamplerCase, ...]
+
+
+def sampler_unit(u: SamplerLaw, ss: np.random.SeedSequence, shared=None) -> list[dict]:
+    """:func:`sampler_test` for each test of the law, in order."""
+    return [sampler_test(t, child) for t, child in zip(u.tests, ss.spawn(len(u.tests)), strict=True)]
+
+
+FIGURE_ALPHAS = (1.0, 1.5, 1.8, 2.0)  # the densities and tails drawn
+FIGURE_CF_ALPHA = 1.5
+
+
+SIZES = {"quick": {"n_ks": 20_000, "n_cf": 100_000},
+         "full": {"n_ks": 200_000, "n_cf": 1_000_000}}
+
+
 def run(ctx: Context) -> list[Case]:
-    quick = ctx.quick
-    n_ks = 20_000 if quick else 200_000
-    n_cf = 100_000 if quick else 1_000_000
+    n_ks, n_cf = SIZES[ctx.mode]["n_ks"], SIZES[ctx.mode]["n_cf"]
     alphas = [0.8, 1.0, 1.3, 1.5, 1.8, 2.0]
     cf_alphas = [1.3, 1.5, 1.8]
-    cases: list[Case] = []
+    work = ([SamplerCase("ks", a, n_ks, a in FIGURE_ALPHAS) for a in alphas]
+            + [SamplerCase("pos", a / 2, n_ks) for a in cf_alphas]
+            + [SamplerCase("cf", a, n_cf, a == FIGURE_CF_ALPHA) for a in cf_alphas]
+            + [SamplerCase("neuron", 1.5, n_ks)])
+    by_law: dict[tuple, list[int]] = {}  # (alpha, positive) -> indices of its tests in `work`
+    for i, w in enumerate(work):
+        by_law.setdefault((w.alpha, w.kind == "pos"), []).append(i)
+    units = [Unit.make(ctx.seed, study_id(NAME), (k,), SamplerLaw(tuple(work[i] for i in idx)))
+             for k, idx in enumerate(by_law.values())]
+    per_law = run_units(sampler_unit, units, client=ctx.client, cache=ctx.cache,
+                        progress=ctx.units_bar(), desc="noise")
+    out: list = [None] * len(work)
+    for idx, results in zip(by_law.values(), per_law, strict=True):
+        for i, r in zip(idx, results, strict=True):
+            out[i] = r
+    cases = [c for o in out for c in o["cases"]]
     samples = {}
-
-    work = [("ks", a) for a in alphas] + [("pos", a / 2) for a in cf_alphas] + \
-           [("cf", a) for a in cf_alphas] + [("neuron", 1.5)]
-    for i, (kind, a) in enumerate(ctx.bar(work, desc="noise")):
-        rng = ctx.rng(i)
-        if kind == "ks":
-            x = _stable(rng, a, n_ks)
-            samples[a] = x
-            cases.append(_ks_case(f"stable alpha={a:g} vs levy_stable", x, stable_cdf(a)))
-        elif kind == "pos":
-            x = _positive_stable(rng, a, n_ks)
-            cases.append(_ks_case(f"positive stable alpha={a:g} vs levy_stable(beta=1)", x,
-                                  stable_cdf(a, 1.0)))
-        elif kind == "cf":
-            us = ctx.rng(100, i).standard_normal((8, 3))
-            us /= np.linalg.norm(us, axis=1, keepdims=True)
-            us = np.concatenate([r * us for r in (0.3, 1.0, 2.0)])
-            iso = _noise(rng, a, n_cf, 3, "isotropic")
-            emp, exact, z = _cf_zscores(iso, us, a)
-            zmax = float(np.max(np.abs(z)))
-            cases.append(Case(
-                name=f"isotropic CF alpha={a:g}, d=3", passed=zmax < Z_MAX,
-                detail=f"max |z| = {zmax:.2f} over {len(us)} vectors u (pass if < {Z_MAX}), n = {n_cf}",
-                values={"max_abs_z": zmax, "n": n_cf}))
-            iid = _noise(ctx.rng(200, i), a, n_cf, 3, "iid")
-            _, _, z_iid = _cf_zscores(iid, us, a)
-            zmax_iid = float(np.max(np.abs(z_iid)))
-            cases.append(Case(
-                name=f"control: iid kind fails the isotropic CF, alpha={a:g}", passed=zmax_iid >= Z_MAX,
-                detail=f"max |z| = {zmax_iid:.1f} (the test must reject it: pass if >= {Z_MAX})",
-                values={"max_abs_z": zmax_iid}))
-            cases.append(_ks_case(f"isotropic marginal alpha={a:g} vs levy_stable", iso[:, 0],
-                                  stable_cdf(a)))
-            if a == 1.5:
-                samples["cf"] = (us, emp, exact, a)
-                samples["cf_iid"] = _cf_zscores(iid, us, a)[0]
-        else:
-            x = _noise(rng, a, n_ks, 4, "neuron")
-            const = bool(np.all(x == x[:, :1]))
-            cases.append(Case(name=f"neuron kind rows constant, alpha={a:g}", passed=const,
-                              detail="every row repeats one scalar" if const else
-                              "rows are not constant"))
-            cases.append(_ks_case(f"neuron kind column alpha={a:g} vs levy_stable", x[:, 0],
-                                  stable_cdf(a)))
+    for w, o in zip(work, out, strict=True):
+        if w.kind == "ks" and w.keep:
+            samples[w.alpha] = o["figure"]
+        elif w.kind == "cf" and w.keep:
+            us, emp, exact, a, emp_iid = o["figure"]
+            samples["cf"], samples["cf_iid"] = (us, emp, exact, a), emp_iid
     _figure(ctx, samples, cases)
     return cases
 
@@ -173,7 +253,7 @@ def _figure(ctx: Context, samples: dict, cases: list[Case]) -> None:
     fig, axes = new_figure(1, 3, width=4.6, height=3.9)
     ax_pdf, ax_tail, ax_cf = axes[0]
     palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
-    for a, col in zip([1.0, 1.5, 1.8, 2.0], palette, strict=True):
+    for a, col in zip(FIGURE_ALPHAS, palette, strict=True):
         x = samples[a]
         bins = np.linspace(-8, 8, 81)
         h, e = np.histogram(x, bins=bins)
