@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import os
 import pickle
 import threading
@@ -178,8 +179,10 @@ class UnitCache:
     recomputed and stored again.
 
     The key of a unit hashes the unit function's name, the unit's key and seed
-    words, its configuration, the shared inputs and the package version, so a
-    different setting, seed or release never reuses an entry. Only point a
+    words, its configuration, the shared inputs and the versions of poc, NumPy,
+    SciPy and Numba, so a different setting, seed or release never reuses an
+    entry (Numba-compiled functions count by their source, not by their
+    process-specific pickle). Only point a
     cache at files you trust: entries are unpickled.
 
     Parameters
@@ -254,6 +257,54 @@ def _as_cache(cache) -> UnitCache | None:
         f"cache must be None, a directory or a poc UnitCache, got {type(cache).__name__}")
 
 
+def _compiled_function(*identity):
+    """Stands for a Numba-compiled function in a fingerprint (never called: hashes only)."""
+
+
+class _StablePickler(pickle.Pickler):
+    """A pickler for fingerprints that reduces Numba-compiled functions to their source identity.
+
+    A Numba dispatcher pickles with an id fresh in every process and with the
+    signatures compiled so far, so a user's drift kernel would hash differently
+    in every run and a resumed run would recompute its units. Its module,
+    qualified name, bytecode, constants, closure values and compile options
+    name the same function in every process instead.
+    """
+
+    def reducer_override(self, obj):
+        return _reduce_compiled(obj)
+
+
+def _code_identity(code) -> tuple:
+    consts = tuple(_code_identity(c) if hasattr(c, "co_code") else c for c in code.co_consts)
+    return code.co_code, consts, code.co_names
+
+
+def _reduce_compiled(obj):
+    from numba.core.dispatcher import Dispatcher
+
+    if isinstance(obj, Dispatcher):
+        f = obj.py_func
+        cells = tuple(c.cell_contents for c in f.__closure__ or ())
+        return _compiled_function, (f.__module__, f.__qualname__, _code_identity(f.__code__),
+                                    cells, tuple(sorted(obj.targetoptions.items())))
+    return NotImplemented
+
+
+def _cloud_dumps(obj) -> bytes:
+    """cloudpickle (functions by value: closures, model files), Numba functions as above."""
+    import cloudpickle
+
+    class Stable(cloudpickle.Pickler):
+        def reducer_override(self, obj):
+            r = _reduce_compiled(obj)
+            return super().reducer_override(obj) if r is NotImplemented else r
+
+    buf = io.BytesIO()
+    Stable(buf, protocol=4).dump(obj)
+    return buf.getvalue()
+
+
 def _fingerprint(obj) -> bytes | None:
     """sha256 of ``obj`` pickled, or None when it cannot be pickled (then nothing is cached).
 
@@ -276,11 +327,12 @@ def _fingerprint(obj) -> bytes | None:
             parts += [f.name.encode(), _fingerprint(getattr(obj, f.name))]
     else:
         try:
-            data = pickle.dumps(obj, protocol=4)
+            buf = io.BytesIO()
+            _StablePickler(buf, protocol=4).dump(obj)
+            data = buf.getvalue()
         except Exception:
             try:
-                import cloudpickle
-                data = cloudpickle.dumps(obj, protocol=4)
+                data = _cloud_dumps(obj)
             except Exception:
                 return None
         return hashlib.sha256(data).digest()
@@ -291,10 +343,15 @@ def _fingerprint(obj) -> bytes | None:
 
 def unit_keys(func, units: Sequence[Unit], shared) -> list[str] | None:
     """The cache key of every unit (hex sha256), or None when the inputs cannot be hashed."""
+    import numba
+    import scipy
+
     from . import __version__
 
-    # a module-level function pickles as its name; a closure (cloudpickle) as its code
-    base = _fingerprint((__version__, func))
+    # a module-level function pickles as its name; a closure (cloudpickle) as its code. The
+    # versions of the numerical stack too: a new NumPy, SciPy or Numba may change last bits
+    versions = (__version__, np.__version__, scipy.__version__, numba.__version__)
+    base = _fingerprint((versions, func))
     sh = _fingerprint(shared)
     if base is None or sh is None:
         return None

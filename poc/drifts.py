@@ -548,6 +548,14 @@ class Drift:
     # True if an evaluation calls multithreaded BLAS (see poc.particles._threads_for)
     _uses_blas = False
 
+    def __getstate__(self):
+        # which dimensions were probed here is not part of the drift: a copy (on a Dask worker)
+        # probes again on first use, and a unit's cache key does not change as the drift is used
+        state = self.__dict__.copy()
+        if "_probed" in state:
+            state["_probed"] = set()
+        return state
+
     # -- private interface used by poc.particles and poc.limits --------------
 
     def _check_state(self, n: int, d: int) -> None:

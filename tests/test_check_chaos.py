@@ -189,6 +189,7 @@ def test_sizes():
     assert "chaos" in CHECKS and get_check("chaos").NAME == "chaos"
 
 
+@pytest.mark.filterwarnings("ignore::poc.studies.StudyWarning")  # run() silences it the same way
 def test_network_experiment_on_small_sizes(tmp_path):
     st = chaos.Settings(ns=(8, 16, 32), reps_net=3, reps_w1_net=2, reps_lin=4, n_steps=10)
     ctx = Context(mode="quick", out=tmp_path, progress=False)

@@ -175,3 +175,38 @@ def test_one_units_bar_per_check_when_asked_from_many_threads(monkeypatch):
     for t in threads:
         t.join()
     assert len(got) == 8 and len({id(b) for b in got}) == 1
+
+
+def test_user_numba_drift_has_the_same_cache_key_in_every_process():
+    """A Numba dispatcher pickles with a per-process id and its compiled signatures; the cache
+    key hashes the kernel's source identity instead, so a resumed run with a user's drift finds
+    its units. Here: the Kuramoto pairwise drift, compiled (used) in this process only."""
+    import os
+    import subprocess
+    import sys
+
+    import poc
+    from poc._units import _fingerprint
+    from tests._kuramoto import conf, inter
+
+    drift = poc.drifts.PairwiseDrift(conf, inter)
+    drift(np.zeros((4, 2)))  # probes d = 2 and compiles more signatures here than over there
+    code = ("import poc; from poc._units import _fingerprint; "
+            "from tests._kuramoto import conf, inter; "
+            "print(_fingerprint(poc.drifts.PairwiseDrift(conf, inter)).hex())")
+    root = os.path.dirname(os.path.dirname(poc.__file__))
+    env = dict(os.environ, PYTHONPATH=root)
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           cwd=root, timeout=300, check=True).stdout.strip()
+    assert other == _fingerprint(drift).hex()
+    # and the key still tells kernels apart
+    import math
+
+    from numba import njit
+
+    @njit
+    def inter_cos(x, y, out):
+        for k in range(x.size):
+            out[k] = math.cos(y[k] - x[k])
+
+    assert _fingerprint(poc.drifts.PairwiseDrift(conf, inter_cos)).hex() != other

@@ -49,13 +49,12 @@ Work units (:mod:`poc._units`). Every case function is a work unit,
 :class:`CalibrationCase` (its key, the mode and the seed; the function draws
 from ``SeedSequence([seed, *case key])`` as when it runs alone, so the numbers
 do not depend on where it runs): serially, or on a Dask client (``poc
-validate --scheduler``), and stored in the unit cache when there is one. All
-of them are units, the cheap ones too (best_k_direct, network_gradient,
-w1_exact_1d, strong_nested: < 0.1 s each once compiled): on a cluster
-:func:`~poc._units.run_units` batches them with others, and serially a unit
-costs only a function call. A warm cache answers for the instruments of the
-run that filled it (same package version and seed); ``--no-cache`` re-measures
-them.
+validate --scheduler``). All of them are units, the cheap ones too
+(best_k_direct, network_gradient, w1_exact_1d, strong_nested: < 0.1 s each
+once compiled): on a cluster :func:`~poc._units.run_units` batches them with
+others, and serially a unit costs only a function call. They never come from
+the unit cache: the check exists to measure the instruments of this
+installation (its NumPy, SciPy and Numba), not to recall an earlier one's.
 
 Time: quick mode about 30 s wall on a shared 2-core machine (about 15 s of
 CPU), of which ~2-3 s build the scipy CDF table once and ~5 s compile the
@@ -677,8 +676,8 @@ def run_cases(ctx: Context, keys=None) -> list[Case]:
     """Run the cases named in ``keys`` (all of :data:`CASES` when None), in report order.
 
     Each case function is a work unit (:func:`poc._units.run_units`): on
-    ``ctx.client`` when there is one, from and into ``ctx.cache`` when there
-    is one, counted on ``ctx.units_bar()``.
+    ``ctx.client`` when there is one, counted on ``ctx.units_bar()``; never
+    from the cache (the instruments are measured afresh on every run).
     """
     known = dict(CASES)
     if keys is not None:
@@ -688,7 +687,7 @@ def run_cases(ctx: Context, keys=None) -> list[Case]:
     index = {k: i for i, (k, _) in enumerate(CASES)}
     units = [Unit.make(ctx.seed, study_id(NAME), (index[k],), CalibrationCase(k, ctx.mode, ctx.seed))
              for k, _ in CASES if keys is None or k in keys]
-    out = run_units(calibration_unit, units, client=ctx.client, cache=ctx.cache,
+    out = run_units(calibration_unit, units, client=ctx.client, cache=None,
                     progress=ctx.units_bar(), desc="calibration")
     return [c for cases in out for c in cases]
 
