@@ -185,19 +185,21 @@ def test_user_numba_drift_has_the_same_cache_key_in_every_process():
     import subprocess
     import sys
 
+    from _kuramoto import conf, inter
+
     import poc
     from poc._units import _fingerprint
-    from tests._kuramoto import conf, inter
 
     drift = poc.drifts.PairwiseDrift(conf, inter)
     drift(np.zeros((4, 2)))  # probes d = 2 and compiles more signatures here than over there
     code = ("import poc; from poc._units import _fingerprint; "
-            "from tests._kuramoto import conf, inter; "
+            "from _kuramoto import conf, inter; "
             "print(_fingerprint(poc.drifts.PairwiseDrift(conf, inter)).hex())")
-    root = os.path.dirname(os.path.dirname(poc.__file__))
-    env = dict(os.environ, PYTHONPATH=root)
+    root = os.path.dirname(os.path.dirname(poc.__file__))  # a checkout, or site-packages
+    here = os.path.dirname(os.path.abspath(__file__))  # where _kuramoto.py lives
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, root]))
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                           cwd=root, timeout=300, check=True).stdout.strip()
+                           timeout=300, check=True).stdout.strip()
     assert other == _fingerprint(drift).hex()
     # and the key still tells kernels apart
     import math
