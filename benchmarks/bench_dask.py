@@ -37,7 +37,12 @@ workers the check would take about 14 s, and n_max = 262144 (2^18) fits in 10 mi
 
 ``--all`` runs every check (or ``--checks``) in one process on a LocalCluster, records
 each unit's time on its worker and the client's time outside the units, and projects
-each check's critical path on ``--project`` workers.
+each check's critical path on ``--project`` workers. Measured with ``--all --full`` on a 2-worker
+LocalCluster while CI ran beside it (times inflated up to 2x): calibration 20.0 s wall, 17 units
+(64 workers: 7.8 s), noise 12.1 s, 9 units (8.5 s), euler 174.4 s, 371 units (23.8 s), compress
+195.7 s, 679 units (9.4 s), digits 164.4 s, 32 units (18.0 s). With chaos (13.7 s, above) and
+mnist (its largest unit, one width-5000 training run, 390 s measured under load), ``poc validate
+--full`` on 64 workers is bounded by that one mnist run: about 8 minutes in all.
 
 Usage:  python benchmarks/bench_dask.py [--full] [--workers 2] [--project 64] [--budget 600]
         python benchmarks/bench_dask.py --all [--full] [--checks a,b] [--out DIR]
