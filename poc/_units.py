@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numba.core.dispatcher import Dispatcher  # poc's kernels import Numba anyway
 
 __all__ = ["CacheWarning", "Unit", "UnitCache", "UnitError", "map_concurrently", "master_seed",
            "run_units", "study_id"]
@@ -281,8 +282,7 @@ def _code_identity(code) -> tuple:
 
 
 def _reduce_compiled(obj):
-    from numba.core.dispatcher import Dispatcher
-
+    # called for every object a fingerprint pickles: no import here
     if isinstance(obj, Dispatcher):
         f = obj.py_func
         cells = tuple(c.cell_contents for c in f.__closure__ or ())
