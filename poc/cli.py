@@ -410,8 +410,11 @@ def _validate(args) -> int:
     report = write_report(out, order=list(checks), run=run, comparison=comparison)
     _print_table(results)
     if comparison is not None:
-        for change in comparison.changes:
+        shown = 20  # the full list is in REPORT.md
+        for change in comparison.changes[:shown]:
             print(f"  changed: {change.text()}")
+        if len(comparison.changes) > shown:
+            print(f"  ... and {len(comparison.changes) - shown} more changes, listed in {report}")
     if cache is not None:
         print(_cache_line(cache))
     print(f"results in {out}/, summary in {report}")

@@ -1,9 +1,9 @@
 """Calibration of the protocol's invariants and of the strong-error machinery.
 
-* ``record_every``: recording never changes the path, records the documented
-  steps (the last one included), and each record is the state a shorter run
-  with the same seed ends at (the same seed gives the same path however the
-  run is cut).
+* Same seed, same path: recording (``record_every``) never changes the path,
+  records the documented steps (the last one included), and each record is
+  the state a shorter run with the same seed ends at; a run on one Numba
+  thread is the run on all of them, bit for bit.
 * Pairing: a noisy training run whose noise is too small to move a weight
   (``sigma = 1e-30``) is the plain run bit for bit, in :func:`poc.train` and in
   :func:`poc.train_fcn` for every noise type: paired runs share their initial
@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from ... import euler, experiments, particles, rates, training
+from ... import drifts, euler, experiments, particles, rates, training
 from ...drifts import LinearMeanField
 from .._base import Case, Context
 from ._common import ALPHA, SIGMA, Z_MAX, identical_case, quantile_text, quantile_z
@@ -41,6 +41,27 @@ def _classification_data(ctx: Context, key: int, m: int = 200, d: int = 4):
     return X, y
 
 
+def _thread_pairs(ctx: Context) -> list:
+    """A network run on one Numba thread and on all of them (when there are several)."""
+    import numba
+
+    threads = numba.get_num_threads()
+    if threads < 2:
+        return []
+    X, y = _classification_data(ctx, 59, m=200, d=8)
+    # 4096 units x 200 data points: enough work per step for the kernels to go parallel
+    net = drifts.MeanFieldNetwork(X, y.astype(np.float64), "tanh")
+    x0 = ctx.rng(60).standard_normal((4096, 8)) * 0.3
+    kw = dict(alpha=ALPHA, sigma=SIGMA, step=0.1, n_steps=3, progress=False)
+    numba.set_num_threads(1)
+    try:
+        one = particles.simulate(net, x0, seed=ctx.rng(61), **kw).final
+    finally:
+        numba.set_num_threads(threads)
+    many = particles.simulate(net, x0, seed=ctx.rng(61), **kw).final
+    return [(f"simulate on 1 and {threads} Numba threads", many, one)]
+
+
 def case_record_every(ctx: Context) -> list[Case]:
     """simulate's and train's record_every: the documented steps, and the same path however cut."""
     model = LinearMeanField(1.0, 0.5)
@@ -56,6 +77,7 @@ def case_record_every(ctx: Context) -> list[Case]:
     t3 = training.train(X, y, 16, record_every=3, seed=ctx.rng(53), **tkw)
     t1 = training.train(X, y, 16, record_every=1, seed=ctx.rng(53), **tkw)
     pairs = [
+        *_thread_pairs(ctx),
         ("simulate steps", np.asarray(tr.steps), steps),
         ("simulate times", np.asarray(tr.times), steps * 0.05),
         ("simulate states vs shorter runs", tr.states, prefix),
@@ -63,9 +85,9 @@ def case_record_every(ctx: Context) -> list[Case]:
         ("train steps", np.asarray(t3.steps), steps),
         ("train weights, record_every 3 vs 1", t3.weights, t1.weights),
     ]
-    return [identical_case("record_every (simulate, train): the documented steps, and the same "
-                           "path however the run is cut", pairs,
-                           "10 steps recorded every 3")]
+    return [identical_case("same seed, same path: record_every (simulate, train) and the Numba "
+                           "thread count", pairs,
+                           "10 steps recorded every 3; a 4096-unit network, 3 steps")]
 
 
 def case_pairing(ctx: Context) -> list[Case]:
