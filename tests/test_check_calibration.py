@@ -131,7 +131,7 @@ def fault_private_directions_unnormalised(monkeypatch):
 
 # fault -> (injector, cases to run, cases that must fail)
 FAULTS = {
-    # linear_marginal catches it too (KS p ~ 1e-300); left out here to keep the test short
+    # linear_euler_law and noise_samplers catch it too; left out here to keep the test short
     "noise_sqrt_step": (fault_noise_sqrt_step, ["noise_path", "linear_ratio"],
                         ["noise_path", "linear_ratio"]),
     "pairwise_n_minus_1": (fault_pairwise_n_minus_1, ["pairwise_vs_linear"], ["pairwise_vs_linear"]),
@@ -229,7 +229,7 @@ def test_calibration_check_runs_first_and_passes(tmp_path):
     elapsed = time.perf_counter() - t0
     failed = [c["detail"] for c in result["cases"] if not c["passed"]]
     assert result["passed"], failed
-    assert len(result["cases"]) == 55
+    assert len(result["cases"]) == 54
     assert result["notes"][0] == calib.TRUST_NOTE
     on_disk = json.loads((tmp_path / "calibration.json").read_text())
     assert on_disk["check"] == "calibration"
