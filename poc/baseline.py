@@ -8,11 +8,16 @@ with the committed ``figures/`` (or any earlier ``--out``): a change is
   (its numbers cannot be compared);
 * a case added, removed, or whose verdict flipped;
 * a number that moved by more than its own stated uncertainty: a fitted rate
-  by more than its confidence interval's half-width (the larger of the two
-  runs'), every other number, deterministic given the seed, by more than
-  rounding (:data:`REL_ROUNDING` relative).
+  (a case's ``measured_rate``, a value ``X_slope`` beside ``X_ci``) by more
+  than its confidence interval's half-width (the larger of the two runs'),
+  every other number, deterministic given the seed, by more than rounding
+  (:data:`REL_ROUNDING` relative).
 
-Text (the details) and timings are not compared. See
+Not compared: text (the details), timings (values named ``*seconds``), and
+per-run records (values that are lists of dicts, such as the mnist check's
+``runs``): they are the raw material of the case's numbers, which are
+compared, and float32 training on another BLAS or thread count moves them
+without changing what the case measures. See
 docs/user_guide/validate.rst, "Regressions against a baseline".
 """
 
@@ -32,6 +37,8 @@ __all__ = ["REL_ROUNDING", "Change", "Comparison", "compare_result", "compare_re
 #: ~1e-7 relative, a changed computation by far more.
 REL_ROUNDING = 1e-6
 _ABS_FLOOR = 1e-12  # numbers that should be 0 (differences, errors) may carry ~1e-15 noise
+#: Value names that are timings (``train_seconds``, ``cpu_seconds``, ...): never compared.
+_TIMING_SUFFIXES = ("seconds", "seconds_sum", "elapsed", "elapsed_s")
 
 
 @dataclass(frozen=True)
@@ -149,10 +156,14 @@ def _moved(a: float, b: float, tol: float | None) -> bool:
 
 
 def _flatten(x: Any, prefix: str, out: dict[str, Any]) -> None:
+    if prefix.rsplit(".", 1)[-1].endswith(_TIMING_SUFFIXES):
+        return  # a timing: not compared
     if isinstance(x, dict):
         for k, v in x.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(x, list):
+        if any(isinstance(v, dict) for v in x):
+            return  # per-run records: not compared (see the module notes)
         if all(_is_number(v) or v is None for v in x):
             out[prefix] = x
         else:
@@ -212,9 +223,9 @@ def _compare_case(check: str, now: dict, then: dict) -> list[Change]:
     msg = _compare_numbers("measured rate", rate_now, rate_then, max(widths) if widths else None)
     if msg:
         out.append(Change(check, name, msg))
-    if now.get("expected_rate") != then.get("expected_rate"):
-        out.append(Change(check, name, f"expected rate {then.get('expected_rate')} -> "
-                                       f"{now.get('expected_rate')}"))
+    msg = _compare_numbers("expected rate", now.get("expected_rate"), then.get("expected_rate"), None)
+    if msg:
+        out.append(Change(check, name, msg))
     flat_now, flat_then = {}, {}
     _flatten(now.get("values", {}), "", flat_now)
     _flatten(then.get("values", {}), "", flat_then)

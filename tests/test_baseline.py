@@ -46,6 +46,26 @@ def test_text_and_timing_are_not_compared():
     assert compare_result(b, a) == []
 
 
+def test_timings_and_per_run_records_are_not_compared():
+    then = _result(_case(train_seconds=[1.0, 2.0], cpu_seconds=3.0,
+                         runs=[{"steps": 551, "acc": 0.9}], mean_acc=0.9))
+    now = _result(_case(train_seconds=[5.0, 9.0], cpu_seconds=30.0,
+                        runs=[{"steps": 651, "acc": 0.91}], mean_acc=0.9))
+    assert compare_result(now, then) == []
+    moved = _result(_case(train_seconds=[1.0, 2.0], cpu_seconds=3.0, runs=[], mean_acc=0.91))
+    assert [c.what.split()[0] for c in compare_result(moved, then)] == ["mean_acc"]
+
+
+def test_expected_rate_compares_to_rounding():
+    then = _result(_case(rate=-0.3, ci=[-0.4, -0.2]))
+    now = json.loads(json.dumps(then))
+    now["cases"][0]["expected_rate"] = -0.5 * (1 + 1e-15)
+    assert compare_result(now, then) == []
+    now["cases"][0]["expected_rate"] = -0.25
+    assert [c.what for c in compare_result(now, then)] == [
+        "expected rate moved -0.5 -> -0.25 (more than rounding)"]
+
+
 def test_verdict_flip_is_a_change_naming_the_case():
     then = _result(_case("ks", passed=True), _case("other", passed=False))
     now = _result(_case("ks", passed=False), _case("other", passed=False))
