@@ -162,8 +162,8 @@ def _flatten(x: Any, prefix: str, out: dict[str, Any]) -> None:
         for k, v in x.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(x, list):
-        if any(isinstance(v, dict) for v in x):
-            return  # per-run records: not compared (see the module notes)
+        if not x or any(isinstance(v, dict) for v in x):
+            return  # per-run records (or none): not compared (see the module notes)
         if all(_is_number(v) or v is None for v in x):
             out[prefix] = x
         else:
