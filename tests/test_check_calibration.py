@@ -235,3 +235,16 @@ def test_calibration_check_runs_first_and_passes(tmp_path):
     assert on_disk["check"] == "calibration"
     # no timing assertion (shared machine); the report states the measured time
     assert elapsed > 0
+
+
+def test_an_instrument_that_raises_is_a_failing_case_naming_it(tmp_path, monkeypatch):
+    def case_broken(ctx):
+        """poc.some_instrument against its closed form."""
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(calib, "CASES", [*calib.CASES, ("broken", case_broken)])
+    cases = calib.run_cases(_ctx(tmp_path), ["broken", "best_k_direct"])
+    assert [c.passed for c in cases] == [True, False]  # report order; the others still run
+    assert cases[1].name == "poc.some_instrument against its closed form [raised an exception]"
+    assert "ZeroDivisionError: float division by zero at test_check_calibration.py:" in \
+        cases[1].detail

@@ -59,13 +59,15 @@ size depends on the mode.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..._units import Unit, run_units, study_id
-from .._base import Case, Context
+from .._base import Case, Context, one_line
 from ._compress import case_best_k_direct, case_hill_pareto, case_prune_rules
 from ._models import (
     case_feature_form_vs_network,
@@ -166,8 +168,23 @@ class CalibrationCase:
 
 
 def calibration_unit(u: CalibrationCase, ss: np.random.SeedSequence, shared=None) -> list[Case]:
-    """Run the case function ``u.key`` of :data:`CASES` (looked up when the unit runs)."""
-    return dict(CASES)[u.key](Context(mode=u.mode, seed=u.seed, progress=False))
+    """Run the case function ``u.key`` of :data:`CASES` (looked up when the unit runs).
+
+    An instrument that raises is a broken instrument, not a broken check: the
+    exception becomes one failing case, named after the case function (its
+    docstring's first line names the instrument), with the exception and where
+    it was raised, so the other cases still run and report.
+    """
+    fn = dict(CASES)[u.key]
+    try:
+        return fn(Context(mode=u.mode, seed=u.seed, progress=False))
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+        doc = (fn.__doc__ or u.key).strip().splitlines()[0].rstrip(".")
+        return [Case(name=f"{doc} [raised an exception]", passed=False,
+                     detail=f"case {u.key}: {one_line(exc)}{where}",
+                     values={"exception": type(exc).__name__})]
 
 
 def run_cases(ctx: Context, keys=None) -> list[Case]:
