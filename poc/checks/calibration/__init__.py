@@ -50,11 +50,12 @@ validate --scheduler``). They never come from the unit cache: the check
 exists to measure the instruments of this installation (its NumPy, SciPy and
 Numba), not to recall an earlier one's.
 
-Time: quick mode about 45 s wall on a shared 2-core machine once the Numba
-kernels are cached, of which ~2-3 s build the scipy CDF table once and ~5 s
-compile the pairwise and feature kernels specialised on this check's user
-functions (Numba cannot cache those). Full mode uses larger samples where a
-size depends on the mode.
+Time: quick mode takes 16-18 s of CPU (user + system, three runs), Numba
+kernels cached, of which ~2-3 s build the scipy CDF table once and a few
+seconds compile the pairwise and feature kernels specialised on this check's
+user functions (Numba cannot cache those): well under a minute of wall time
+on an otherwise idle 2-core machine (on a shared one at load average 17-19,
+118-140 s). Full mode uses larger samples where a size depends on the mode.
 """
 
 from __future__ import annotations
