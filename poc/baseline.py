@@ -89,7 +89,8 @@ class Comparison:
         """Lines for REPORT.md: a section listing every change."""
         lines = [f"## Changes against the baseline `{self.baseline}`", ""]
         if not self.changes:
-            lines.append(f"No change: {len(self.compared)} checks compared, every status, "
+            n = len(self.compared)
+            lines.append(f"No change: {n} check{'s' if n != 1 else ''} compared, every status, "
                          "verdict and number as in the baseline (numbers within their stated "
                          f"uncertainty, or {REL_ROUNDING:g} relative).")
             return lines
