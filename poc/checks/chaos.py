@@ -55,7 +55,9 @@ Numba kernels are cached (their first compilation adds ~15-20 s). Full:
 n = 2^5 .. 2^13, 32 network replicates (W_1 on 24), 512 linear replicates,
 N = 262144; about 4-6 minutes. Rates are log-log
 least-squares slopes of the replicate means, with bootstrap intervals over
-replicates (:func:`poc.rates.fit_rate`). Sliced W_1 against the fixed
+replicates (:func:`poc.rates.fit_rate`); the network cases use the study's
+own fit of each curve (:meth:`poc.studies.StudyResult.curve`), its bootstrap
+seeded by ``ctx.rng(10 | 11 | 12, alpha index)``. Sliced W_1 against the fixed
 reference uses a prefix-sum kernel, ``O(n log N)`` per direction.
 
 Verdicts and thresholds.

@@ -42,15 +42,16 @@ Method.
   (:func:`poc.compress.best_k_error`), the paper's prunable fraction at
   threshold 0.1 (:func:`poc.compress.prunable_fraction`) and the training loss.
 * Rates: log-log least-squares slope of the replicate-mean error against n,
-  with bootstrap intervals over replicates (:func:`poc.rates.fit_rate`).
+  with bootstrap intervals over replicates (:func:`poc.rates.fit_rate`): the
+  study's own fit of each kappa's curve, its bootstrap seeded by 0.
   Reference exponent: for i.i.d. rows whose norms have tail index
   ``alpha < 2`` the squared norms sum like ``n^(2/alpha)`` while the dropped
   ``(1 - kappa) n`` smallest sum like ``n``, so the error decays like
   ``n^(1/2 - 1/alpha)``: -1/3, -3/14 and -1/8 for alpha = 1.2, 1.4, 1.6
   (and about -0.06 at alpha = 1.8, too slow to resolve at these widths).
 * Tails: survival function of the column norms at the largest n (all
-  replicates pooled), with the Hill estimate (``k = sqrt(n)`` upper order
-  statistics, per replicate) and the block-sum estimate on the norms times
+  replicates pooled; the study's ``data["norms_at_n_max"]``), with the study's
+  Hill estimate (``k = sqrt(n)`` upper order statistics, per replicate) and the block-sum estimate on the norms times
   independent random signs (the block-sum estimator needs centred symmetric
   data; :func:`poc.compress.block_sum_tail_index`), against alpha.
 
