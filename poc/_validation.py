@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .exceptions import ParameterTypeError
+
 __all__ = [
     "MissingExtraError",
     "ParameterTypeError",
@@ -24,10 +26,6 @@ __all__ = [
     "check_real",
     "check_size",
 ]
-
-
-class ParameterTypeError(TypeError, ValueError):
-    """A parameter of the wrong type (subclass of both TypeError and ValueError)."""
 
 
 class MissingExtraError(ImportError):

@@ -226,7 +226,7 @@ def _study_parser(sub) -> None:
 
 
 def _study(args) -> int:
-    from ._study_run import run_study_command
+    from .studies.command import run_study_command
 
     return run_study_command(args, check_out=check_out_dir)
 
@@ -328,7 +328,7 @@ def _cache_line(cache) -> str:
 
 
 def _validate(args) -> int:
-    from ._units import UnitCache
+    from .cache import UnitCache
     from .checks import Context, available_checks, run_check
     from .report import utc_now, write_report
 

@@ -367,7 +367,7 @@ def fit_paired_rate(x, y, *, level: float = 0.95, n_boot: int = 2000, seed=0) ->
 # input checks
 
 
-def _grid(T: float, steps, reference_step, exact) -> tuple[np.ndarray, np.ndarray, int]:
+def step_grid(T: float, steps, reference_step, exact) -> tuple[np.ndarray, np.ndarray, int]:
     """Validated steps, their step counts N_j = T/step_j, and the fine count N_f."""
     steps = check_array(steps, "steps", ndim=1)
     if np.any(steps <= 0.0):
@@ -626,7 +626,7 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
     noise = check_choice(noise, "noise", NOISE_KINDS)
     if exact is not None and not callable(exact):
         raise ParameterTypeError(f"exact must be a callable exact(x0, increments), got {exact!r}")
-    steps, counts, n_fine = _grid(T, steps, reference_step, exact)
+    steps, counts, n_fine = step_grid(T, steps, reference_step, exact)
     if not isinstance(interacting, bool | np.bool_):
         raise ParameterTypeError(f"interacting must be True or False, got {interacting!r}")
     interacting = bool(interacting)

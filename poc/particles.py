@@ -42,26 +42,10 @@ from ._validation import (
     check_real,
 )
 from .drifts import _PBLOCK, Drift, FeatureDrift, MeanFieldNetwork
+from .exceptions import NonFiniteStateError
 from .noise import NOISE_KINDS, _noise
 
 __all__ = ["NonFiniteStateError", "Trajectory", "simulate"]
-
-
-class NonFiniteStateError(FloatingPointError, ValueError):
-    """A simulated state became non-finite (also a FloatingPointError and a ValueError).
-
-    Attributes
-    ----------
-    step_index : int
-        Index k of the first non-finite state x_k (k >= 1).
-    time : float
-        Its time ``k * step``.
-    """
-
-    def __init__(self, message: str, step_index: int, time: float):
-        super().__init__(message)
-        self.step_index = step_index
-        self.time = time
 
 
 @dataclass(frozen=True, eq=False)

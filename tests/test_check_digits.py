@@ -149,8 +149,8 @@ def test_training_units_are_paired_by_seed():
     configuration trains exactly as plain SGD (same initial weights, same minibatches); another
     seed trains differently."""
     pytest.importorskip("sklearn")
-    from poc._units import Unit
     from poc.data import load_digits
+    from poc.units import Unit
 
     data = tuple(load_digits(seed=0))
     runs = [Unit.make(0, 1, (s,), pruning.TrainingRun(a, 16, 10, sigma=0.0))

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not (SITE / "index.html").is_file(),
 API_MODULES = ["poc.noise", "poc.drifts", "poc.particles", "poc.limits", "poc.wasserstein",
                "poc.rates", "poc.euler", "poc.studies", "poc.compress", "poc.training",
                "poc.experiments", "poc.data", "poc.plotting", "poc.report", "poc.checks",
-               "poc.cli"]
+               "poc.cli", "poc.units", "poc.cache", "poc.exceptions"]
 
 # Anchors that docstrings and other pages cite (the conventions of the theory page).
 THEORY_ANCHORS = ["theory-chain", "theory-network", "theory-euler", "theory-chaos",

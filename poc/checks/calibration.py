@@ -45,13 +45,13 @@ Thresholds are stated next to each constant below. Every statistical case
 uses a fixed seed derived from ``(seed, case index)``. Each case function can
 run alone (:func:`run_cases`), which the fault-injection tests use.
 
-Work units (:mod:`poc._units`). Every case function is a work unit,
+Work units (:mod:`poc.units`). Every case function is a work unit,
 :class:`CalibrationCase` (its key, the mode and the seed; the function draws
 from ``SeedSequence([seed, *case key])`` as when it runs alone, so the numbers
 do not depend on where it runs): serially, or on a Dask client (``poc
 validate --scheduler``). All of them are units, the cheap ones too
 (best_k_direct, network_gradient, w1_exact_1d, strong_nested: < 0.1 s each
-once compiled): on a cluster :func:`~poc._units.run_units` batches them with
+once compiled): on a cluster :func:`~poc.units.run_units` batches them with
 others, and serially a unit costs only a function call. They never come from
 the unit cache: the check exists to measure the instruments of this
 installation (its NumPy, SciPy and Numba), not to recall an earlier one's.
@@ -74,7 +74,6 @@ import numpy as np
 from numba import njit
 from scipy import stats
 
-from .._units import Unit, run_units, study_id
 from ..compress import best_k_error, hill, prunable_fraction
 from ..data import teacher_student
 from ..drifts import FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
@@ -82,6 +81,7 @@ from ..euler import fit_paired_rate, strong_error
 from ..limits import coupled_run
 from ..particles import simulate
 from ..rates import fit_rate, judge
+from ..units import Unit, run_units, study_id
 from ..wasserstein import (
     SortedReference,
     sliced_wasserstein,
@@ -675,7 +675,7 @@ def calibration_unit(u: CalibrationCase, ss: np.random.SeedSequence, shared=None
 def run_cases(ctx: Context, keys=None) -> list[Case]:
     """Run the cases named in ``keys`` (all of :data:`CASES` when None), in report order.
 
-    Each case function is a work unit (:func:`poc._units.run_units`): on
+    Each case function is a work unit (:func:`poc.units.run_units`): on
     ``ctx.client`` when there is one, counted on ``ctx.units_bar()``; never
     from the cache (the instruments are measured afresh on every run).
     """

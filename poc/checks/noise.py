@@ -22,7 +22,7 @@ Method.
   characteristic function is ``exp(-sum_j |u_j|^alpha)``, must *fail* the same
   test: this control shows the test can tell the two apart.
 
-Work units (:mod:`poc._units`). The 13 sampler tests are grouped by the law
+Work units (:mod:`poc.units`). The 13 sampler tests are grouped by the law
 they test, 9 laws, and each law is a work unit, :class:`SamplerLaw`, 1-3 s
 (its CDF table, built once, and its tests' samples and statistics), with seed
 words ``(seed, study id, law index)``: the laws run serially or on a Dask
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import interpolate, stats
 
-from .._units import Unit, run_units, study_id
 from ..noise import _noise, _positive_stable, _stable
+from ..units import Unit, run_units, study_id
 from ._base import Case, Context
 
 NAME = "noise"
@@ -193,7 +193,7 @@ def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
 
 @dataclass(frozen=True)
 class SamplerLaw:
-    """The sampler tests against one law: a work unit (:mod:`poc._units`).
+    """The sampler tests against one law: a work unit (:mod:`poc.units`).
 
     Its tests share the law's CDF table (about a second to build from scipy),
     so that a cluster builds each table once; test k draws from child k of
