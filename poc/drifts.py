@@ -546,7 +546,7 @@ class Drift:
     #: number of coordinates per particle the drift requires, or None for any
     dim: int | None = None
     # True if an evaluation calls multithreaded BLAS (see poc.particles._threads_for)
-    _uses_blas = False
+    uses_blas = False
 
     def __getstate__(self):
         # which dimensions were probed here is not part of the drift: a copy (on a Dask worker)
@@ -558,7 +558,7 @@ class Drift:
 
     # -- private interface used by poc.particles and poc.limits --------------
 
-    def _check_state(self, n: int, d: int) -> None:
+    def check_state(self, n: int, d: int) -> None:
         """Raise ValueError if a cloud of n particles in R^d is not supported."""
         if self.dim is not None and d != self.dim:
             raise ValueError(
@@ -566,27 +566,27 @@ class Drift:
                 f"needs d = {self.dim}"
             )
 
-    def _workspace(self, n: int, d: int, batch_size: int | None = None) -> dict:
+    def workspace(self, n: int, d: int, batch_size: int | None = None) -> dict:
         return {}
 
-    def _work(self, n: int, d: int) -> float:
+    def cost(self, n: int, d: int) -> float:
         """Rough operation count of one evaluation in Numba kernels (to decide
         whether a parallel launch pays off); BLAS work is not counted."""
         return 10.0 * n * d
 
-    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None) -> None:
+    def drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None) -> None:
         """Write b(x_i, mu^n) for every particle into ``out`` (n, d)."""
         raise NotImplementedError
 
-    def _against_workspace(self, k: int, N: int, d: int) -> dict:
-        """Buffers of :meth:`_against_into` for k points against a cloud of N."""
+    def against_workspace(self, k: int, N: int, d: int) -> dict:
+        """Buffers of :meth:`against_into` for k points against a cloud of N."""
         return {}
 
-    def _against_work(self, k: int, N: int, d: int) -> float:
-        """Rough operation count of one :meth:`_against_into` call."""
-        return self._work(max(k, N), d)
+    def against_cost(self, k: int, N: int, d: int) -> float:
+        """Rough operation count of one :meth:`against_into` call."""
+        return self.cost(max(k, N), d)
 
-    def _against_into(self, ws, x, cloud, out) -> None:
+    def against_into(self, ws, x, cloud, out) -> None:
         """Write b(x_i, mu^cloud) for every row of x (k, d) into out (k, d).
 
         Private fast path (inputs trusted: float64, C-contiguous, same d):
@@ -628,10 +628,10 @@ class Drift:
                 f"cloud has shape {cloud.shape}"
             )
         (k, d), N = x.shape, cloud.shape[0]
-        self._check_state(N, d)
-        self._check_state(k, d)
+        self.check_state(N, d)
+        self.check_state(k, d)
         out = np.empty_like(x)
-        self._against_into(self._against_workspace(k, N, d), x, cloud, out)
+        self.against_into(self.against_workspace(k, N, d), x, cloud, out)
         return out
 
     def __call__(self, x) -> np.ndarray:
@@ -647,9 +647,9 @@ class Drift:
         numpy.ndarray, shape (n, d)
         """
         x = _as_cloud(x)
-        self._check_state(*x.shape)
+        self.check_state(*x.shape)
         out = np.empty_like(x)
-        self._drift_into(self._workspace(*x.shape), x, out)
+        self.drift_into(self.workspace(*x.shape), x, out)
         return out
 
 
@@ -702,58 +702,58 @@ class FeatureDrift(Drift):
         """Check, once per d, that the user's functions write all of out (see _check_writes)."""
         if self.features is None or d in self._probed:
             return
-        m = self._n_features(d)
+        m = self.feature_count(d)
         _check_writes(self.features, "features", "features(x, out)", [_probe_point(d)], m)
         _check_writes(self.response, "response", "response(x, u, out)",
                       [_probe_point(d), _probe_point(m, 0.2)], d)
         self._probed.add(d)
 
-    def _check_state(self, n, d):
-        super()._check_state(n, d)
+    def check_state(self, n, d):
+        super().check_state(n, d)
         self._probe(d)
 
     def __repr__(self) -> str:
         return (f"FeatureDrift(features={self.features.__name__}, "
                 f"response={self.response.__name__}, n_features={self.n_features})")
 
-    def _work(self, n, d):
-        return 10.0 * n * (self._n_features(d) + d)
+    def cost(self, n, d):
+        return 10.0 * n * (self.feature_count(d) + d)
 
     # n_features may depend on d for built-ins (LinearMeanField has m = d)
-    def _n_features(self, d: int) -> int:
+    def feature_count(self, d: int) -> int:
         return self.n_features
 
-    def _workspace(self, n, d, batch_size=None):
-        return {"partial": np.empty((_n_blocks(n), self._n_features(d))),
-                "u": np.empty(self._n_features(d))}
+    def workspace(self, n, d, batch_size=None):
+        return {"partial": np.empty((_n_blocks(n), self.feature_count(d))),
+                "u": np.empty(self.feature_count(d))}
 
-    def _mean_features_into(self, ws, x, u) -> None:
+    def mean_features_into(self, ws, x, u) -> None:
         _feature_block_sums(self.features, x, ws["partial"])
         _finish_mean(ws["partial"], x.shape[0], u)
 
-    def _response_into(self, x, u, out) -> None:
+    def response_into(self, x, u, out) -> None:
         _feature_response_into(self.response, x, u, out)
 
-    def _against_workspace(self, k, N, d):
-        return {"cloud": self._workspace(N, d), "u": np.empty(self._n_features(d))}
+    def against_workspace(self, k, N, d):
+        return {"cloud": self.workspace(N, d), "u": np.empty(self.feature_count(d))}
 
-    def _against_work(self, k, N, d):
-        return self._work(N, d) + self._work(k, d)
+    def against_cost(self, k, N, d):
+        return self.cost(N, d) + self.cost(k, d)
 
-    def _against_into(self, ws, x, cloud, out):
+    def against_into(self, ws, x, cloud, out):
         u = ws["u"]
-        self._mean_features_into(ws["cloud"], cloud, u)
-        self._response_into(x, u, out)
+        self.mean_features_into(ws["cloud"], cloud, u)
+        self.response_into(x, u, out)
 
-    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
+    def drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
         if u_fixed is None:
             u = ws["u"]
-            self._mean_features_into(ws, x, u)
+            self.mean_features_into(ws, x, u)
             if u_out is not None:
                 u_out[:] = u
         else:
             u = u_fixed
-        self._response_into(x, u, out)
+        self.response_into(x, u, out)
 
     def mean_features(self, x) -> np.ndarray:
         """Mean feature vector ``u = (1/n) sum_j g(x_j)`` of a cloud.
@@ -767,10 +767,10 @@ class FeatureDrift(Drift):
         numpy.ndarray, shape (n_features,)
         """
         x = _as_cloud(x)
-        self._check_state(*x.shape)
-        ws = self._workspace(*x.shape)
-        u = np.empty(self._n_features(x.shape[1]))
-        self._mean_features_into(ws, x, u)
+        self.check_state(*x.shape)
+        ws = self.workspace(*x.shape)
+        u = np.empty(self.feature_count(x.shape[1]))
+        self.mean_features_into(ws, x, u)
         return u
 
     def response_drift(self, x, u) -> np.ndarray:
@@ -789,13 +789,13 @@ class FeatureDrift(Drift):
         numpy.ndarray, shape (n, d)
         """
         x = _as_cloud(x)
-        self._check_state(*x.shape)
-        m = self._n_features(x.shape[1])
+        self.check_state(*x.shape)
+        m = self.feature_count(x.shape[1])
         u = check_array(u, "u", ndim=1)
         if u.size != m:
             raise ValueError(f"u must have n_features = {m} entries, got {u.size}")
         out = np.empty_like(x)
-        self._drift_into(self._workspace(*x.shape), x, out, u_fixed=u)
+        self.drift_into(self.workspace(*x.shape), x, out, u_fixed=u)
         return out
 
 
@@ -844,24 +844,24 @@ class PairwiseDrift(Drift):
                       [_probe_point(d), _probe_point(d, -0.9)], d)
         self._probed.add(d)
 
-    def _check_state(self, n, d):
-        super()._check_state(n, d)
+    def check_state(self, n, d):
+        super().check_state(n, d)
         self._probe(d)
 
     def __repr__(self) -> str:
         return (f"PairwiseDrift(confinement={self.confinement.__name__}, "
                 f"interaction={self.interaction.__name__})")
 
-    def _work(self, n, d):
+    def cost(self, n, d):
         return 10.0 * n * n * d
 
-    def _against_work(self, k, N, d):
+    def against_cost(self, k, N, d):
         return 10.0 * k * N * d
 
-    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
+    def drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
         _pairwise_into(self.confinement, self.interaction, x, x, out)
 
-    def _against_into(self, ws, x, cloud, out):
+    def against_into(self, ws, x, cloud, out):
         _pairwise_into(self.confinement, self.interaction, x, cloud, out)
 
 
@@ -964,16 +964,16 @@ class NumpyDrift(Drift):
             )
         return r
 
-    def _work(self, n, d):
+    def cost(self, n, d):
         return 10.0 * n * n * d
 
-    def _against_work(self, k, N, d):
+    def against_cost(self, k, N, d):
         return 10.0 * k * N * d
 
-    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
+    def drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
         out[:] = self._call(x, x)
 
-    def _against_into(self, ws, x, cloud, out):
+    def against_into(self, ws, x, cloud, out):
         out[:] = self._call(x, cloud)
 
 
@@ -1008,17 +1008,17 @@ class LinearMeanField(FeatureDrift):
     def __repr__(self) -> str:
         return f"LinearMeanField(a={self.a!r}, c={self.c!r})"
 
-    def _n_features(self, d):
+    def feature_count(self, d):
         return d
 
-    def _work(self, n, d):
+    def cost(self, n, d):
         return 4.0 * n * d
 
-    def _mean_features_into(self, ws, x, u):
+    def mean_features_into(self, ws, x, u):
         _column_block_sums(x, ws["partial"])
         _finish_mean(ws["partial"], x.shape[0], u)
 
-    def _response_into(self, x, u, out):
+    def response_into(self, x, u, out):
         _linear_into(x, u, self.a, self.c, out)
 
     def marginal(self, t: float, x0: float, alpha: float, sigma: float):
@@ -1214,7 +1214,7 @@ class MeanFieldNetwork(FeatureDrift):
             self._fixed_w = w
         self._drawn_w: dict[int, np.ndarray] = {}
 
-    _uses_blas = True
+    uses_blas = True
 
     def __repr__(self) -> str:
         return (f"MeanFieldNetwork(m={self.n_data}, d={self.dim}, c={self.n_outputs}, "
@@ -1253,27 +1253,27 @@ class MeanFieldNetwork(FeatureDrift):
         numpy.ndarray, shape (n, c)
         """
         n = check_int(n, "n", low=1)
-        self._check_state(n, self.dim)
+        self.check_state(n, self.dim)
         w = self._weights(n)
         return np.ones((n, 1)) if w.shape[0] == 0 else w.copy()
 
     # -- drift interface ---------------------------------------------------------
 
-    def _check_state(self, n, d):
-        super()._check_state(n, d)
+    def check_state(self, n, d):
+        super().check_state(n, d)
         if self._fixed_w is not None and self._fixed_w.shape[0] != n:
             raise ValueError(
                 f"output_weights has {self._fixed_w.shape[0]} rows (hidden units) but the "
                 f"cloud has n = {n} particles"
             )
 
-    def _n_features(self, d):
+    def feature_count(self, d):
         return self.n_features
 
-    def _work(self, n, d):
+    def cost(self, n, d):
         return 30.0 * n * self.n_features
 
-    def _workspace(self, n, d, batch_size=None):
+    def workspace(self, n, d, batch_size=None):
         b = self.n_data if batch_size is None else batch_size
         rows = max(1, min(b, _MAX_H // n))
         ws = {"H": np.empty((rows, n)), "f": np.empty((b, self.n_outputs)),
@@ -1285,7 +1285,7 @@ class MeanFieldNetwork(FeatureDrift):
             ws["Yb"] = np.empty((b, self.n_outputs))
         return ws
 
-    def _drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
+    def drift_into(self, ws, x, out, *, u_fixed=None, u_out=None, batch=None):
         if batch is None:
             Xb, Yb = self.X, self._Y
         else:
@@ -1326,17 +1326,17 @@ class MeanFieldNetwork(FeatureDrift):
             _dot(X[start:stop], theta.T, Hc)
             _mfn_forward(Hc, wt, self._kind, f[start:stop])
 
-    def _mean_features_into(self, ws, x, u):
+    def mean_features_into(self, ws, x, u):
         self._forward_into(x, self.X, u.reshape(self.n_data, self.n_outputs))
 
-    def _response_into(self, x, u, out):
-        self._drift_into(self._workspace(*x.shape), x, out, u_fixed=u)
+    def response_into(self, x, u, out):
+        self.drift_into(self.workspace(*x.shape), x, out, u_fixed=u)
 
     # -- network evaluation ------------------------------------------------------
 
     def _check_theta(self, theta) -> np.ndarray:
         theta = check_array(theta, "theta", ndim=2)
-        self._check_state(*theta.shape)
+        self.check_state(*theta.shape)
         return theta
 
     def predict(self, theta, X=None) -> np.ndarray:

@@ -15,8 +15,9 @@ from scipy import stats
 
 import poc
 from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
+from poc.engine import euler as engine_euler
 from poc.noise import _noise
-from poc.particles import NonFiniteStateError, _euler, simulate
+from poc.particles import NonFiniteStateError, simulate
 
 # --- user drifts and their NumPy twins -----------------------------------------------
 
@@ -180,21 +181,21 @@ def test_training_reduces_the_loss():
 # --- pre-drawn increments (the hook for common random numbers) ---------------------------
 
 
-def test_private_core_takes_caller_increments():
+def test_engine_takes_caller_increments():
     lin = LinearMeanField(1.0, 0.3)
     x0 = np.random.default_rng(12).standard_normal((100, 1))
     alpha, step, k = 1.5, 0.01, 40
     public = simulate(lin, x0, alpha=alpha, sigma=0.4, step=step, n_steps=k, seed=3).final
     rng = np.random.default_rng(3)
     incr = np.stack([_noise(rng, alpha, 100, 1, "iid", step ** (1 / alpha)) for _ in range(k)])
-    np.testing.assert_array_equal(_euler(lin, x0, step, k, 0.4, incr).final, public)
-    np.testing.assert_array_equal(_euler(lin, x0, step, k, 0.4, lambda j: incr[j]).final, public)
+    np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, incr).final, public)
+    np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, lambda j: incr[j]).final, public)
     # nested grid: the coarse step's increment is the sum of the two fine ones it covers
-    coarse = _euler(lin, x0, 2 * step, k // 2, 0.4, incr[0::2] + incr[1::2]).final
+    coarse = engine_euler(lin, x0, 2 * step, k // 2, 0.4, incr[0::2] + incr[1::2]).final
     # strong error of a Lipschitz drift with common noise: O(step) per unit time
     assert np.abs(coarse - public).mean() < 0.05 * np.abs(public - x0).mean()
     with pytest.raises(ValueError, match=r"increments must have shape \(n_steps, n, d\)"):
-        _euler(lin, x0, step, k + 1, 0.4, incr)
+        engine_euler(lin, x0, step, k + 1, 0.4, incr)
 
 
 # --- reproducibility ---------------------------------------------------------------------
@@ -207,7 +208,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork
     from poc.limits import coupled_run, reference_cloud
 
-    poc.particles._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
+    poc.engine._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
     # beside BLAS too: with the workqueue layer (import poc) the kernels run on all threads
 
     @njit
