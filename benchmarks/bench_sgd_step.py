@@ -67,7 +67,8 @@ def run(steps: int, repeats: int) -> None:
     from _timing import best_time
 
     import poc
-    from poc.drifts import MeanFieldNetwork, _mfn_rows
+    from poc.drifts import MeanFieldNetwork
+    from poc.drifts.network import _mfn_rows
     from poc.engine import _euler_update, quiet_numba_threads
     from poc.noise import _noise
 
