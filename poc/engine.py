@@ -28,7 +28,7 @@ by keywords of the loop:
 
 A new measurement is a new source or recorder; the loop does not change. The
 engine trusts its inputs (float64, C-contiguous, shapes that fit): the public
-functions validate them with the ``check_*`` functions below.
+functions validate them first (``poc._inputs``).
 
 The engine calls only the public drift protocol of :class:`poc.drifts.Drift`
 (``workspace``, ``cost``, ``drift_into``, ``against_workspace``,
@@ -53,9 +53,8 @@ import numpy as np
 from numba import njit, prange
 
 from ._threads import split_blas
-from ._validation import ParameterTypeError, check_array, check_choice, check_int, check_real
 from .drifts import Drift, FeatureDrift
-from .noise import NOISE_KINDS, _noise
+from .noise import _noise
 
 __all__ = [
     "CloudPath",
@@ -70,10 +69,6 @@ __all__ = [
     "System",
     "Trajectory",
     "batch_stream",
-    "check_drift",
-    "check_progress",
-    "check_run",
-    "check_x0",
     "euler",
     "increment_source",
     "progress_bar",
@@ -694,44 +689,7 @@ def euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, 
 
 
 # ---------------------------------------------------------------------------
-# inputs shared by the public simulation functions
-
-
-def check_drift(drift) -> Drift:
-    """Raise ParameterTypeError unless ``drift`` is a :class:`poc.drifts.Drift`."""
-    if not isinstance(drift, Drift):
-        raise ParameterTypeError(
-            "drift must be a poc.drifts drift (FeatureDrift, PairwiseDrift, NumpyDrift, "
-            f"MeanFieldNetwork, LinearMeanField, ...), got {drift!r} of type {type(drift).__name__}"
-        )
-    return drift
-
-
-def check_x0(x0) -> np.ndarray:
-    """x0 as a finite float64 (n, d) array ((n,) means d = 1)."""
-    x = check_array(x0, "x0", ndim=(1, 2))
-    return x.reshape(-1, 1) if x.ndim == 1 else x
-
-
-def check_progress(progress) -> bool | None:
-    """progress as True, False or None (automatic)."""
-    if progress is not None and not isinstance(progress, bool | np.bool_):
-        raise ParameterTypeError(
-            f"progress must be True, False or None (automatic), got {progress!r}"
-        )
-    return None if progress is None else bool(progress)
-
-
-def check_run(alpha, sigma, step, n_steps, noise, record_every):
-    """Checked (alpha, sigma, step, n_steps, noise, record_every) of a run."""
-    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
-    sigma = check_real(sigma, "sigma", low=0.0)
-    step = check_real(step, "step", low=0.0, low_open=True)
-    n_steps = check_int(n_steps, "n_steps", low=1)
-    noise = check_choice(noise, "noise", NOISE_KINDS)
-    if record_every is not None:
-        record_every = check_int(record_every, "record_every", low=1)
-    return alpha, sigma, step, n_steps, noise, record_every
+# the randomness of a run
 
 
 def increment_source(rng: np.random.Generator, alpha: float, sigma: float, step: float,

@@ -83,6 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ._inputs import check_drift, check_progress
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -94,8 +95,6 @@ from ._validation import (
 from .drifts import Drift, MeanFieldNetwork
 from .engine import (
     NonFiniteStateError,
-    check_drift,
-    check_progress,
     euler,
     progress_bar,
     threads_for,

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inputs import check_drift, check_progress, check_run, check_x0
 from ._validation import ParameterTypeError, as_generator
 from .drifts import Drift, FeatureDrift
 from .engine import (
@@ -62,10 +63,6 @@ from .engine import (
     RecordStates,
     System,
     Trajectory,
-    check_drift,
-    check_progress,
-    check_run,
-    check_x0,
     euler,
     increment_source,
     record_steps,

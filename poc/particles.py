@@ -21,16 +21,13 @@ this is exactly the noisy SGD of the paper (gradient step, then
 
 from __future__ import annotations
 
+from ._inputs import check_drift, check_progress, check_run, check_x0
 from ._validation import as_generator, check_int
 from .drifts import Drift, MeanFieldNetwork
 from .engine import (
     NonFiniteStateError,
     Trajectory,
     batch_stream,
-    check_drift,
-    check_progress,
-    check_run,
-    check_x0,
     euler,
     increment_source,
     progress_bar,
@@ -38,8 +35,8 @@ from .engine import (
 
 __all__ = ["NonFiniteStateError", "Trajectory", "simulate"]
 
-# Old private spellings, still imported by poc.studies and poc._units: use the
-# poc.engine names (check_drift, progress_bar) instead.
+# Old private spellings, still imported by poc.studies and poc._units: use
+# poc._inputs.check_drift and poc.engine.progress_bar instead.
 _check_drift = check_drift
 _progress_bar = progress_bar
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inputs import check_progress
 from ._threads import serial_blas
 from ._validation import (
     ParameterTypeError,
@@ -50,7 +51,6 @@ from .drifts import ACTIVATIONS, MeanFieldNetwork
 from .engine import (
     NonFiniteStateError,
     batch_stream,
-    check_progress,
     euler,
     increment_source,
     progress_bar,
