@@ -35,8 +35,8 @@ bit-identical whatever the number of Numba threads.
 
 Every drift implements the public protocol of :class:`Drift` (``drift_into``,
 ``workspace``, ``cost``, ``against_into``, ...), the only methods the Euler
-engine calls; a new family subclasses :class:`Drift` (documentation: "Write
-your own drift family", docs/user_guide/custom_family.rst).
+engine calls; a new family subclasses :class:`Drift` (documentation:
+:ref:`custom-family`).
 
 Layout of the package: ``base`` (the :class:`Drift` protocol), ``families``
 (:class:`FeatureDrift`, :class:`PairwiseDrift`, :class:`NumpyDrift`),

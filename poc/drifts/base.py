@@ -4,8 +4,7 @@ The Euler engine (and the McKean-Vlasov references, the strong error and the
 training loop built on it) talks to a drift only through the public methods
 documented on :class:`Drift`. A new family subclasses it and implements
 :meth:`Drift.drift_into` (and :meth:`Drift.against_into` if its nonlinear
-copies are wanted); see the documentation page "Write your own drift family"
-(docs/user_guide/custom_family.rst).
+copies are wanted); see the documentation page :ref:`custom-family`.
 """
 
 from __future__ import annotations
@@ -52,8 +51,8 @@ class Drift:
 
     Notes
     -----
-    The docs page "Write your own drift family" (docs/user_guide/custom_family.rst)
-    has a complete example family.
+    The documentation page :ref:`custom-family` ("Write your own drift
+    family") has a complete example family.
     """
 
     dim: int | None = None
