@@ -247,7 +247,11 @@ class Recorder:
         """Called once with the system in its initial state."""
 
     def next_stop(self, k: int) -> int | None:
-        """The first step index ``j > k`` at which the state must be seen (None: none)."""
+        """The first step index ``j > k`` at which ``x_j`` or ``u_j`` must be seen (None: none).
+
+        The engine ends a stepper's segment there; a recorder that wants every
+        step returns ``k + 1``.
+        """
         return None
 
     def wants_features(self, k: int) -> bool:
@@ -320,7 +324,7 @@ class RecordPath(Recorder):
             self.clouds[0] = s.x
 
     def next_stop(self, k: int) -> int | None:
-        return k + 1 if self.clouds is not None else None
+        return k + 1 if self.clouds is not None or self.features is not None else None
 
     def wants_features(self, k: int) -> bool:
         return self.features is not None
@@ -472,15 +476,19 @@ def progress_bar(progress: bool | None, total: int, desc: str):
 class Stepper:
     """How the engine takes the steps ``k0 .. k1 - 1`` of a run (see :class:`PythonStepper`).
 
-    :meth:`advance` must leave every system in the state ``x_{k1}``, call
-    :meth:`Run.after_step` with ``k1`` (and may call it at the steps
-    between), hand the mean features a recorder wants
-    (:meth:`System.feature_keepers`) to it, and report progress with
-    :meth:`Run.tick`. No recorder stop lies strictly between k0 and k1. A
-    compiled stepper that takes many steps in one call returns False from
-    :meth:`supports` for the runs it cannot take (e.g. frozen paths or
-    recorders that want features inside a segment); the engine then falls
-    back to :class:`PythonStepper`.
+    The engine cuts a run into segments at the recorders' stops
+    (:meth:`Recorder.next_stop`), so no recorder needs to see a state or
+    mean features strictly inside a segment: only ``u_{k0}`` (the features of
+    the segment's first state, :meth:`System.feature_keepers`) and ``x_{k1}``.
+    :meth:`advance` must leave every system in the state ``x_{k1}``, hand
+    ``u_{k0}`` to the recorders that want it, call :meth:`Run.after_step`
+    with ``k1`` (it may call it at the steps between), draw the increments and
+    minibatches of steps k0 .. k1 - 1 in order (:meth:`Run.increment`,
+    ``Run.batches``) unless it documents another stream, and report progress
+    with :meth:`Run.tick`. A stepper that takes many steps in one compiled call
+    returns False from :meth:`supports` for the runs it cannot take (e.g.
+    frozen paths or drifts without a compiled form); the engine then uses
+    :class:`PythonStepper`.
     """
 
     def supports(self, run: Run) -> bool:

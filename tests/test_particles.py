@@ -198,6 +198,49 @@ def test_engine_takes_caller_increments():
         engine_euler(lin, x0, step, k + 1, 0.4, incr)
 
 
+def test_engine_strategies_segments_and_a_custom_recorder():
+    """The engine cuts a run at the recorders' stops and hands each stepper segment whole (the
+    hook for a stepper that takes many steps per call); a new recorder needs no new keyword."""
+    from poc import engine
+
+    lin = LinearMeanField(1.0, 0.3)
+    x0 = np.random.default_rng(5).standard_normal((30, 2))
+    kw = dict(alpha=1.5, sigma=0.4, step=0.02, n_steps=12, seed=9)
+    public = simulate(lin, x0, record_every=5, **kw)
+
+    class Means(engine.Recorder):  # the cloud's mean at every third step
+        def start(self, s, n_steps):
+            self.seen = {0: s.x.mean(axis=0)}
+
+        def next_stop(self, k):
+            return 3 * (k // 3 + 1)
+
+        def keep_state(self, k, x):
+            if k % 3 == 0:
+                self.seen[k] = x.mean(axis=0)
+
+    class Counting(engine.PythonStepper):
+        def __init__(self):
+            self.segments = []
+
+        def advance(self, run, k0, k1):
+            self.segments.append((k0, k1))
+            super().advance(run, k0, k1)
+
+    means, states = Means(), engine.RecordStates(engine.record_steps(12, 5))
+    system = engine.System(lin, x0, label="system", recorders=[states, means])
+    rng = np.random.default_rng(9)
+    stepper = Counting()
+    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid"),
+               stepper=stepper)
+    assert stepper.segments == [(0, 3), (3, 5), (5, 6), (6, 9), (9, 10), (10, 12)]
+    traj = system.trajectory(0.02, 12)
+    np.testing.assert_array_equal(traj.states, public.states)
+    np.testing.assert_array_equal(traj.features, public.features)
+    assert sorted(means.seen) == [0, 3, 6, 9, 12]
+    np.testing.assert_array_equal(means.seen[12], public.final.mean(axis=0))
+
+
 # --- reproducibility ---------------------------------------------------------------------
 
 _THREAD_SCRIPT = textwrap.dedent("""
