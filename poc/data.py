@@ -35,11 +35,11 @@ from ._validation import (
     check_int,
     check_real,
 )
+from .drifts import ACTIVATIONS
 
 __all__ = ["ACTIVATIONS", "MNIST_MEAN", "MNIST_STD", "Split", "load_digits", "load_mnist",
            "one_hot", "teacher_student"]
 
-ACTIVATIONS = ("tanh", "sigmoid", "relu")
 # torchvision's MNIST normalisation, used by the paper's code after scaling pixels to [0, 1]
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081

@@ -83,6 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ._inputs import check_drift, check_progress
 from ._validation import (
     ParameterTypeError,
     as_generator,
@@ -92,15 +93,13 @@ from ._validation import (
     check_real,
 )
 from .drifts import Drift, MeanFieldNetwork
-from .noise import NOISE_KINDS, _noise
-from .particles import (
+from .engine import (
     NonFiniteStateError,
-    _check_drift,
-    _check_progress,
-    _euler,
-    _progress_bar,
-    _threads_for,
+    euler,
+    progress_bar,
+    threads_for,
 )
+from .noise import NOISE_KINDS, _noise
 from .rates import RateFit, _slopes, fit_rate
 
 __all__ = ["DEFAULT_REFINEMENT", "MIN_REFINEMENT", "StrongError", "fit_paired_rate",
@@ -180,7 +179,7 @@ class _FineNoise:
         rng = np.random.default_rng(self.seedseq)
         path = np.empty((self.n_fine, self.n, self.d))
         # same thread policy as the Euler loop, which draws these inside its loop
-        with _threads_for(100.0 * self.n * self.d):
+        with threads_for(100.0 * self.n * self.d):
             for j in range(self.n_fine):
                 path[j] = self._draw(rng)
         return path
@@ -498,7 +497,7 @@ def _one_group(drift, x, *, counts, n_fine, T, alpha, sigma, noise, batch_size, 
             kw = {"batch_size": batch_size,
                   "batches": lambda _k: brng.choice(n_data, size=batch_size, replace=False)}
         try:
-            return _euler(drift, x, step, n_steps, sigma, incr, label=label, **kw).final
+            return euler(drift, x, step, n_steps, sigma, incr, label=label, **kw).final
         except NonFiniteStateError as exc:
             raise NonFiniteStateError(f"strong_error, run with step {step:g}: {exc}",
                                       exc.step_index, exc.time) from exc
@@ -618,7 +617,7 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
     >>> bool(res.mean[0] > res.mean[-1])
     True
     """
-    drift = _check_drift(drift)
+    drift = check_drift(drift)
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     sigma = check_real(sigma, "sigma", low=0.0)
     T = check_real(T, "T", low=0.0, low_open=True)
@@ -630,10 +629,10 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
     if not isinstance(interacting, bool | np.bool_):
         raise ParameterTypeError(f"interacting must be True or False, got {interacting!r}")
     interacting = bool(interacting)
-    progress = _check_progress(progress)
+    progress = check_progress(progress)
     x = _check_x0(x0, n_replicates)
     n, d = x.shape[-2:]
-    drift._check_state(n, d)
+    drift.check_state(n, d)
     if batch_size is not None:
         if not isinstance(drift, MeanFieldNetwork):
             raise ValueError(
@@ -648,7 +647,7 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
               "noise": noise, "batch_size": batch_size, "exact": exact, "keep": None}
     if interacting:
         errors = np.empty((counts.size, n_replicates))
-        bar = _progress_bar(progress, n_replicates, "strong error")
+        bar = progress_bar(progress, n_replicates, "strong error")
         try:
             for q in range(n_replicates):
                 xq = x[q] if x.ndim == 3 else x
@@ -664,7 +663,7 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
         errors = np.empty((counts.size, n_replicates))
         per_group = _stack_size(n, d, n_fine)
         groups = range(0, n_replicates, per_group)
-        bar = _progress_bar(progress, len(groups), "strong error") if len(groups) > 1 else None
+        bar = progress_bar(progress, len(groups), "strong error") if len(groups) > 1 else None
         try:
             for g, q0 in enumerate(groups):
                 q1 = min(n_replicates, q0 + per_group)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inputs import check_progress
 from ._threads import serial_blas
 from ._validation import (
     ParameterTypeError,
@@ -47,15 +48,14 @@ from ._validation import (
     check_real,
 )
 from .drifts import ACTIVATIONS, MeanFieldNetwork
-from .noise import NOISE_KINDS
-from .particles import (
+from .engine import (
     NonFiniteStateError,
-    _batch_stream,
-    _check_progress,
-    _euler,
-    _increment_source,
-    _progress_bar,
+    batch_stream,
+    euler,
+    increment_source,
+    progress_bar,
 )
+from .noise import NOISE_KINDS
 
 __all__ = ["TrainResult", "train"]
 
@@ -362,7 +362,7 @@ def train(
     if record_every is None:
         record_every = max(1, n_steps // 50)
     record_every = check_int(record_every, "record_every", low=1)
-    progress = _check_progress(progress)
+    progress = check_progress(progress)
 
     if (X_test is None) != (y_test is None):
         raise ValueError("X_test and y_test must be given together (or neither)")
@@ -393,11 +393,11 @@ def train(
     # the streams of poc.simulate(seed=g_sim): noise from g_sim, one draw per step,
     # minibatches from a child stream; drawn in order across chunks, so the result
     # does not depend on record_every
-    increments = _increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
+    increments = increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
                                    n_hidden, d, noise)
     batches = None
     if batch_size is not None:
-        brng = _batch_stream(g_sim)
+        brng = batch_stream(g_sim)
         batches = lambda k: brng.choice(m, size=batch_size, replace=False)  # noqa: E731
 
     record = np.arange(0, n_steps + 1, record_every, dtype=np.int64)
@@ -421,7 +421,7 @@ def train(
                 curves["test_accuracy"][r] = np.mean(np.argmax(ft, axis=1) == y_test_eval)
 
     t0 = time.perf_counter()
-    bar = _progress_bar(progress, n_steps, "train")
+    bar = progress_bar(progress, n_steps, "train")
     work = (m if batch_size is None else batch_size) * n_hidden * d
     try:
         with serial_blas(work):
@@ -429,7 +429,7 @@ def train(
             for r in range(1, record.size):
                 start, stop = int(record[r - 1]), int(record[r])
                 try:
-                    theta = _euler(network, theta, step, stop - start, sigma,
+                    theta = euler(network, theta, step, stop - start, sigma,
                                    _shifted(increments, start), batch_size=batch_size,
                                    batches=_shifted(batches, start), progress=False,
                                    label="training").final

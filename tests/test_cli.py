@@ -64,7 +64,7 @@ def test_list():
 def test_study_end_to_end(tmp_path):
     from pathlib import Path
 
-    model = Path(__file__).resolve().parents[1] / "examples" / "kuramoto_features.py"
+    model = Path(__file__).resolve().parents[1] / "examples" / "models" / "kuramoto_features.py"
     res = _poc("study", "chaos", str(model), "--alpha", "1.5", "1.8", "--ns", "8,16,32",
                "--replicates", "4", "--T", "0.2", "--step", "0.05", "--expected", "-0.5",
                "--out", str(tmp_path), "--seed", "1", "--no-progress")

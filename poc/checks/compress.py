@@ -51,9 +51,9 @@ Method.
   (and about -0.06 at alpha = 1.8, too slow to resolve at these widths).
 * Tails: survival function of the column norms at the largest n (all
   replicates pooled; the study's ``data["norms_at_n_max"]``), with the study's
-  Hill estimate (``k = sqrt(n)`` upper order statistics, per replicate) and the block-sum estimate on the norms times
-  independent random signs (the block-sum estimator needs centred symmetric
-  data; :func:`poc.compress.block_sum_tail_index`), against alpha.
+  Hill estimate (``k = sqrt(n)`` upper order statistics, per replicate) and the
+  block-sum estimate on the norms times independent random signs (the block-sum
+  estimator needs centred symmetric data; :func:`poc.compress.block_sum_tail_index`), against alpha.
 
 Verdicts and thresholds.
 

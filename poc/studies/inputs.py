@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._inputs import check_drift  # noqa: F401  (re-exported for the studies)
 from .._validation import check_choice, check_int, check_real
-from ..drifts import Drift
 from ..exceptions import ParameterTypeError, StudyWarning
 from ..rates import RELATIONS
 
@@ -49,16 +49,6 @@ def constant_work(ns, total: int, *, minimum: int = 2) -> dict[int, int]:
     total = check_int(total, "total", low=1)
     minimum = check_int(minimum, "minimum", low=2)
     return {int(n): max(minimum, total // int(n)) for n in ns}
-
-
-def check_drift(drift) -> Drift:
-    """``drift`` if it is a :class:`poc.drifts.Drift`, else a ParameterTypeError."""
-    if not isinstance(drift, Drift):
-        raise ParameterTypeError(
-            "drift must be a poc.drifts drift (FeatureDrift, PairwiseDrift, NumpyDrift, "
-            f"MeanFieldNetwork, LinearMeanField, ...), got {drift!r} of type {type(drift).__name__}"
-        )
-    return drift
 
 
 def check_ns(ns) -> tuple[int, ...]:

@@ -71,7 +71,7 @@ def load_model(path) -> Model:
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"model file {path}: wrong `x0`: {exc}") from exc
     try:  # x0's dimension must suit the drift (e.g. a network's input dimension)
-        module.drift._check_state(8, start.d)
+        module.drift.check_state(8, start.d)
     except ValueError as exc:
         raise ModelFileError(f"model file {path}: `x0` gives points in R^{start.d}, which "
                              f"`drift` does not accept: {exc}") from exc
