@@ -34,8 +34,8 @@ Functions
 Method
 ------
 scipy's ``levy_stable`` is the independent reference the checks and tests
-compare with, but it is slow (about half a millisecond a point, 15 ms for a
-quantile) and wrong in the far tails (scipy issue #17194: for ``alpha = 1.9``
+compare with, but it is slow point by point (its quantiles above all; see
+:ref:`ug-performance-timings`) and wrong in the far tails (scipy issue #17194: for ``alpha = 1.9``
 its ``sf`` is off by 1e-5 relative at ``x = 120``; for ``alpha = 1.5`` it is
 exactly 0 beyond ``x ~ 1000``). Here the standard law ``S_alpha(1)`` is
 tabulated once per ``alpha`` (cached): the survival function and the density
@@ -55,9 +55,9 @@ asymptotic series of Bergstrom
 truncated at its smallest term (relative error below 1e-11 there), with
 Newton's method for the tail quantiles. ``alpha = 2`` uses the Gaussian's
 ``erfc`` directly. The table covers ``alpha >= 0.7`` (:data:`MIN_ALPHA`):
-the characteristic function decays more slowly as ``alpha`` decreases, and
-the inversion integrals cost about 0.2 s at ``alpha = 1.5``, 0.6 s at
-``alpha = 1`` and 2.5 s at ``alpha = 0.7``.
+the characteristic function decays more slowly as ``alpha`` decreases, so
+the inversion integrals need more nodes and a table takes longer to build
+(:ref:`ug-performance-timings`).
 
 References
 ----------
@@ -364,8 +364,7 @@ def sf(x, alpha: float, scale: float = 1.0):
     -----
     Relative accuracy about 1e-10 wherever the value is above 1e-300, in
     the far tail included (the module notes give the method). The first
-    call for a given ``alpha`` builds its table (see
-    :doc:`/user_guide/performance`).
+    call for a given ``alpha`` builds its table (:ref:`ug-performance-timings`).
 
     Examples
     --------

@@ -429,7 +429,7 @@ def wasserstein_to_law(x, law, p: float = 1, *, alpha: float | None = None) -> f
     about 1e-13 (1e-11 for ``levy_stable``, 1e-10 with a bare ``ppf``); it
     degrades as ``p`` approaches the tail index, where the integrand is
     barely integrable. Cost: about 4n quantile evaluations plus 2n cdf
-    evaluations, e.g. 0.3 s for n = 10^6 with ``scipy.stats.norm``.
+    evaluations (timings: :ref:`ug-performance-timings`).
     """
     arr = check_array(x, "x", ndim=(1, 2))
     if arr.ndim == 2:

@@ -194,9 +194,8 @@ def test_network_experiment_on_small_sizes(tmp_path):
 
 
 @pytest.mark.slow
-def test_chaos_check_quick_end_to_end(tmp_path):
-    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
-    result = run_check(get_check("chaos"), ctx)
+def test_chaos_check_quick_end_to_end(tmp_path, quick_context):
+    result = run_check(get_check("chaos"), quick_context)
     assert result["passed"], [c["detail"] for c in result["cases"] if not c["passed"]]
     data = json.loads((tmp_path / "chaos.json").read_text())
     assert data["figures"] == ["chaos.png"] and (tmp_path / "chaos.png").stat().st_size > 50_000

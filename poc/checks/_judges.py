@@ -13,10 +13,10 @@ import numpy as np
 
 from .._validation import check_array, check_real
 from ..stable import mean_abs as mean_abs_stable
-from ..stable import median_abs
+from ..stable import median_abs as median_abs_stable
 
 __all__ = ["HILL_BIAS", "RATIO_Z_MAX", "Z_MAX", "hill_verdict", "linear_ratio_verdict",
-           "mean_abs_stable"]
+           "mean_abs_stable", "median_abs_stable"]
 
 Z_MAX = 4.0  # two-sided P(|Z| > 4) = 6e-5 per z-test: false alarms are negligible over a run
 HILL_BIAS = 0.15  # compress check: Hill (k = sqrt n) on column norms, light-tailed part, n ~ 2e3
@@ -55,7 +55,7 @@ def linear_ratio_verdict(ratios, alpha: float) -> tuple[bool, str]:
     r = check_array(np.ravel(np.asarray(ratios, dtype=np.float64)), "ratios", ndim=1, min_size=16)
     # alpha = 2: E|N(0, 2)| in closed form, as the chaos check's exact E|e| has it
     mean_abs = 2.0 / math.sqrt(math.pi) if alpha == 2.0 else mean_abs_stable(alpha)
-    target = median_abs(alpha) / mean_abs
+    target = median_abs_stable(alpha) / mean_abs
     N = r.size
     below = int(np.count_nonzero(r < target))
     z = (below - 0.5 * N) / math.sqrt(0.25 * N)

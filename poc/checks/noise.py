@@ -8,7 +8,7 @@ neuron kind repeats one stable scalar along each row.
 
 Method.
 * One-sample Kolmogorov-Smirnov tests against scipy's exact CDF. scipy's
-  ``levy_stable.cdf`` costs about half a millisecond a point, so it is
+  ``levy_stable.cdf`` is slow point by point (:ref:`ug-performance-timings`), so it is
   tabulated once per law on ~1200 points and interpolated monotonically
   (PCHIP; interpolation error < 1e-6, far below the KS resolution
   ``1/sqrt(n)``); see :func:`stable_cdf` for the two regions where scipy's
