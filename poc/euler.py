@@ -3,7 +3,7 @@ r"""Strong error of the Euler scheme, measured on nested grids with common rando
 What "strong error" means here
 ------------------------------
 For a drift ``b``, a horizon ``T`` and a step ``eta`` dividing ``T``, let
-``x^eta(T)`` be the Euler scheme (docs/theory.rst, #conv-euler-scheme) after ``T/eta`` steps
+``x^eta(T)`` be the Euler scheme (:ref:`conv-euler-scheme`) after ``T/eta`` steps
 and ``x(T)`` the solution of the SDE (or particle system)
 ``dx_i = b(x_i, mu^n_t) dt + sigma dL_i(t)`` **driven by the same Levy
 paths** ``L_i`` and started from the same ``x(0)``. The strong error is
