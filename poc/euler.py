@@ -338,6 +338,12 @@ def fit_paired_rate(x, y, *, level: float = 0.95, n_boot: int = 2000, seed=0) ->
     ybar = ya.mean(axis=1)
     s, b = _slopes(lx, np.log(ybar)[None, :])
     slope, intercept = float(s[0]), float(b[0])
+    # Hand-written rather than scipy.stats.bootstrap(..., paired=True): scipy draws the same
+    # indices (its intervals agree to rounding) but gathers every row for every resample,
+    # where the replicate-count weights below need one (n_boot, r) x (r, k) product.
+    # Measured (CPU time, 2 shared cores, n_boot = 2000): scipy costs 2.1x at k = 6, r = 5,
+    # 1.8x at r = 20, 2.6x at r = 200 and 1.7x at k = 5, r = 2048; calibration's coverage
+    # case took 2.6x as long. Issue 18 allowed the swap at no more than 2x.
     rng = as_generator(seed)
     boot = np.empty(n_boot)
     block = max(1, _BOOT_BLOCK // r)
