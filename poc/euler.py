@@ -3,7 +3,7 @@ r"""Strong error of the Euler scheme, measured on nested grids with common rando
 What "strong error" means here
 ------------------------------
 For a drift ``b``, a horizon ``T`` and a step ``eta`` dividing ``T``, let
-``x^eta(T)`` be the Euler scheme (docs/theory.rst, #conv-euler-scheme) after ``T/eta`` steps
+``x^eta(T)`` be the Euler scheme (:ref:`conv-euler-scheme`) after ``T/eta`` steps
 and ``x(T)`` the solution of the SDE (or particle system)
 ``dx_i = b(x_i, mu^n_t) dt + sigma dL_i(t)`` **driven by the same Levy
 paths** ``L_i`` and started from the same ``x(0)``. The strong error is
@@ -337,6 +337,12 @@ def fit_paired_rate(x, y, *, level: float = 0.95, n_boot: int = 2000, seed=0) ->
     ybar = ya.mean(axis=1)
     s, b = _slopes(lx, np.log(ybar)[None, :])
     slope, intercept = float(s[0]), float(b[0])
+    # Hand-written rather than scipy.stats.bootstrap(..., paired=True): scipy draws the same
+    # indices (its intervals agree to rounding) but gathers every row for every resample,
+    # where the replicate-count weights below need one (n_boot, r) x (r, k) product.
+    # Measured (CPU time, 2 shared cores, n_boot = 2000): scipy costs 2.1x at k = 6, r = 5,
+    # 1.8x at r = 20, 2.6x at r = 200 and 1.7x at k = 5, r = 2048; calibration's coverage
+    # case took 2.6x as long. Issue 18 allowed the swap at no more than 2x.
     rng = as_generator(seed)
     boot = np.empty(n_boot)
     block = max(1, _BOOT_BLOCK // r)

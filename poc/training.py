@@ -45,6 +45,7 @@ from ._validation import (
     check_array,
     check_choice,
     check_int,
+    check_labels,
     check_real,
 )
 from .drifts import ACTIVATIONS, MeanFieldNetwork
@@ -146,7 +147,7 @@ class TrainResult:
         if not self.is_classifier:
             raise ValueError("accuracy is defined for classifiers only (y were not labels)")
         X = check_array(X, "X", ndim=2)
-        labels = _labels(y, "y", X.shape[0])
+        labels = check_labels(y, "y", X.shape[0])
         return float(np.mean(self.predict(X, weights) == labels))
 
     def loss(self, X, y, weights=None) -> float:
@@ -179,26 +180,10 @@ def _is_labels(y) -> bool:
     return np.issubdtype(np.asarray(y).dtype, np.integer)
 
 
-def _labels(y, name: str, m: int) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be a 1-D array of integer labels, got dtype {arr.dtype} "
-                         f"and shape {arr.shape}")
-    if arr.shape[0] != m:
-        raise ValueError(f"{name} must have one label per row of X: X has {m} rows, "
-                         f"got {name} of shape {arr.shape}")
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0, got {int(arr.min())}")
-    return arr.astype(np.int64)
-
-
 def _targets(y, name: str, m: int, n_classes: int | None, ndim: int) -> np.ndarray:
     """(m, c) float64 targets: one-hot rows for labels, the targets themselves otherwise."""
     if n_classes is not None:
-        labels = _labels(y, name, m)
-        if labels.size and labels.max() >= n_classes:
-            raise ValueError(f"{name} must hold labels in [0, {n_classes - 1}], "
-                             f"got {int(labels.max())}")
+        labels = check_labels(y, name, m, n_classes=n_classes)
         Y = np.zeros((m, n_classes))
         Y[np.arange(m), labels] = 1.0
         return Y
@@ -332,7 +317,7 @@ def train(
     classify = _is_labels(y)
     n_classes = None
     if classify:
-        labels = _labels(y, "y", m)
+        labels = check_labels(y, "y", m)
         n_classes = int(labels.max()) + 1
     else:
         Y = _targets(y, "y", m, None, np.ndim(y))
@@ -374,7 +359,7 @@ def train(
             kind = "integer labels" if classify else "float targets"
             raise ValueError(f"y_test must be {kind} like y, got dtype {np.asarray(y_test).dtype}")
         if classify:
-            test_labels = _labels(y_test, "y_test", X_test.shape[0])
+            test_labels = check_labels(y_test, "y_test", X_test.shape[0])
             n_classes = max(n_classes, int(test_labels.max()) + 1)
         Y_test = _targets(y_test, "y_test", X_test.shape[0], n_classes, np.ndim(y))
     if classify:

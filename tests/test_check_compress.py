@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import poc
-from poc.checks import CHECKS, Context, get_check, run_check
+from poc.checks import CHECKS, get_check, run_check
 from poc.checks import compress as cc
 from poc.rates import fit_rate
 
@@ -118,11 +118,10 @@ def test_signed_block_sum_recovers_alpha_of_stable_norms():
     assert abs(b - 1.5) < 0.15  # block-sum: sd about 0.04 at K = 1e5 (tests/test_compress.py)
 
 
-def test_miniature_run_writes_results(tmp_path):
+def test_miniature_run_writes_results(tmp_path, quick_context):
     s = cc.Settings(log2_n=(4, 5, 6), replicates=3, n_steps=4)
     mod = types.SimpleNamespace(NAME=cc.NAME, TITLE=cc.TITLE, run=lambda ctx: cc.run_with(ctx, s))
-    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
-    result = run_check(mod, ctx)
+    result = run_check(mod, quick_context)
     data = json.loads((tmp_path / "compress.json").read_text())
     assert data["check"] == "compress" and data["figures"] == ["compress.png"]
     assert (tmp_path / "compress.png").stat().st_size > 10_000

@@ -156,9 +156,8 @@ def test_tolerance_justification():
 
 
 @pytest.mark.slow
-def test_whole_check_quick(tmp_path):
-    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
-    result = run_check(get_check("euler"), ctx)
+def test_whole_check_quick(tmp_path, quick_context):
+    result = run_check(get_check("euler"), quick_context)
     assert result["passed"], [c["detail"] for c in result["cases"] if not c["passed"]]
     saved = json.loads((tmp_path / "euler.json").read_text())
     assert saved["figures"] == ["euler.png"] and (tmp_path / "euler.png").stat().st_size > 10_000

@@ -123,3 +123,11 @@ def test_study_missing_model_file(tmp_path):
     res = _poc("study", "euler", str(tmp_path / "nope.py"))
     assert res.returncode == 2 and "nope.py: no such file" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_run_script_is_deprecated_and_still_runs_validate(capsys):
+    from poc.cli import EXIT_USAGE, run_script
+
+    with pytest.deprecated_call(match=r"poc.cli.main\(\['validate'"):
+        assert run_script("no-such-check", []) == EXIT_USAGE
+    assert "no-such-check" in capsys.readouterr().err

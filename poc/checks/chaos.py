@@ -1,6 +1,6 @@
 r"""Check ``chaos``: propagation of chaos at rate n^(-1/2) for the mean-field network.
 
-Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; docs/theory.rst, #theory-chain, chain
+Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; :ref:`theory-chain`, chain
 item 2). For the mean-field network with a bounded smooth activation driven by
 alpha-stable noise, each of the n particles stays, up to a fixed horizon T,
 within ``O(n^(-1/2))`` of an independent copy of the McKean-Vlasov SDE:

@@ -1,6 +1,6 @@
 r"""Check ``compress``: heavy-tailed noisy SGD makes the trained network compressible.
 
-Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; docs/theory.rst, #theory-chain, chain
+Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; :ref:`theory-chain`, chain
 item 3). Train the mean-field network by noisy SGD with alpha-stable noise,
 ``alpha < 2``. As the width n grows the trained columns ``theta_i`` become
 i.i.d. copies of a heavy-tailed limit law (propagation of chaos), so for every

@@ -1,6 +1,6 @@
 r"""Check ``euler``: strong error of the Euler scheme and of minibatch noisy SGD.
 
-Claim (our reading of the paper's discretization bound; documentation: docs/theory.rst, #theory-euler).
+Claim (our reading of the paper's discretization bound; documentation: :ref:`theory-euler`).
 The strong error of the Euler scheme of the n-particle SDE is bounded like
 ``(n * eta)^(1/alpha)``: its order in the step ``eta`` is at least ``1/alpha``.
 The paper's algorithm is minibatch noisy SGD; what its compressibility result
