@@ -3,7 +3,8 @@
 Three runs of the same check, same seed, each in a fresh process (a small warm-up run
 compiles the kernels first, not timed):
 
-1. serially in-process, with a fresh cache (OUT/.cache filled), every unit timed;
+1. serially in-process, with a fresh cache (OUT/.cache filled), every unit timed
+   (through :func:`poc.units.watch_units`);
 2. ``poc validate chaos`` again on the same OUT: every unit from the warm cache (process
    start, imports, fits and the figure are what remains);
 3. in-process on a LocalCluster of N single-threaded workers, no cache, every unit timed
@@ -66,19 +67,21 @@ ROOT = HERE.parent
 _TIMED = r"""
 import json, sys, time
 from pathlib import Path
-import poc._units as U
 from poc._cluster import scheduler_client
+from poc.cache import UnitCache
 from poc.checks import Context, chaos, run_check
+from poc.units import watch_units
 
 out = Path(sys.argv[1]); mode = sys.argv[2]; spec = sys.argv[3] if len(sys.argv) > 3 else None
-U.UNIT_TIMES = []
-with scheduler_client(spec) as client:
+times = []
+record = lambda t: times.append((t.function, t.key, repr(t.config), t.seconds))
+with scheduler_client(spec) as client, watch_units(on_unit=record):
     ctx = Context(mode=mode, out=out, progress=False, client=client,
-                  cache=U.UnitCache(out / ".cache"))
+                  cache=UnitCache(out / ".cache"))
     t0 = time.perf_counter()
     r = run_check(chaos, ctx)
     wall = time.perf_counter() - t0
-(out / "unit_times.json").write_text(json.dumps({"wall": wall, "units": U.UNIT_TIMES,
+(out / "unit_times.json").write_text(json.dumps({"wall": wall, "units": times,
                                                  "n_max": max(chaos.settings(mode == "quick").ns)}))
 print(r["status"])
 """
@@ -87,22 +90,25 @@ print(r["status"])
 _ALL = r"""
 import json, sys, time
 from pathlib import Path
-import poc._units as U
 from poc._cluster import scheduler_client
+from poc.cache import UnitCache
 from poc.checks import Context, available_checks, run_check
+from poc.units import watch_units
 
 out = Path(sys.argv[1]); mode = sys.argv[2]; spec = sys.argv[3]; names = sys.argv[4].split(",")
 checks = available_checks()
 res = {}
 with scheduler_client(spec) as client:
     for name in names:
-        U.UNIT_TIMES, U.UNIT_SPANS = [], []
-        ctx = Context(mode=mode, out=out, progress=False, client=client,
-                      cache=U.UnitCache(out / ".cache"))
-        t0 = time.perf_counter()
-        r = run_check(checks[name], ctx, name=name)
+        times, spans = [], []
+        record = lambda t: times.append((t.function, t.key, repr(t.config), t.seconds))
+        with watch_units(on_unit=record, on_run=lambda desc, a, b: spans.append((a, b))):
+            ctx = Context(mode=mode, out=out, progress=False, client=client,
+                          cache=UnitCache(out / ".cache"))
+            t0 = time.perf_counter()
+            r = run_check(checks[name], ctx, name=name)
         res[name] = {"wall": time.perf_counter() - t0, "status": r["status"],
-                     "units": U.UNIT_TIMES, "spans": [[a - t0, b - t0] for a, b in U.UNIT_SPANS]}
+                     "units": times, "spans": [[a - t0, b - t0] for a, b in spans]}
         (out / "all_times.json").write_text(json.dumps(res))
 """
 

@@ -67,9 +67,10 @@ def run(steps: int, repeats: int) -> None:
     from _timing import best_time
 
     import poc
-    from poc.drifts import MeanFieldNetwork, _mfn_rows
+    from poc.drifts import MeanFieldNetwork
+    from poc.drifts.network import _mfn_rows
+    from poc.engine import _euler_update, quiet_numba_threads
     from poc.noise import _noise
-    from poc.particles import _euler_update, _quiet_numba_threads
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((M, D)) / np.sqrt(D)
@@ -86,7 +87,7 @@ def run(steps: int, repeats: int) -> None:
     def poc_run():
         poc.simulate(net, theta0, alpha=ALPHA, sigma=SIGMA, step=ETA, n_steps=steps, seed=1,
                      progress=False)
-    ws = net._workspace(N, D)
+    ws = net.workspace(N, D)
     H, f, wt, G = ws["H"], ws["f"], ws["wt"], np.empty((N, D))
     f[:] = 0.0
     th = theta0.copy()
@@ -115,7 +116,7 @@ def run(steps: int, repeats: int) -> None:
             lambda: _euler_update(th, zeros, ETA, 0.0, incr, False, bad), repeats, 10),
     }
     numba_note = ("all Numba threads, products split over sleeping threads"
-                  if _quiet_numba_threads() else "one Numba thread beside BLAS")
+                  if quiet_numba_threads() else "one Numba thread beside BLAS")
 
     # --- plain NumPy
     def cms_numpy(g, shape):

@@ -54,8 +54,9 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    # only plot_*.py are gallery examples; the model files for `poc study` (kuramoto.py, ...)
-    # are data for the command line, not pages
+    # only plot_*.py are gallery examples; the model files for `poc study` live in
+    # examples/models/, a folder without a GALLERY_HEADER/README, which sphinx-gallery skips:
+    # they are data for the command line, not pages
     "ignore_pattern": r"__init__\.py|(^|/)_|(^|/)(?!plot_)[^/]+\.py$",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": True,

@@ -15,11 +15,11 @@ a spring towards 0 plus a bounded, Lipschitz attraction between oscillators, dri
 :math:`\alpha`-stable noise with :math:`\alpha = 1.5`. The interaction is bounded and smooth,
 so propagation of chaos at rate :math:`n^{-1/2}` is expected.
 
-The same model is shipped as the model file ``examples/kuramoto.py``, for the command line:
+The same model is shipped as the model file ``examples/models/kuramoto.py``, for the command line:
 
 .. code-block:: console
 
-   poc study chaos examples/kuramoto.py --alpha 1.5 --ns 32,64,128,256 --expected -0.5 --out figures
+   poc study chaos examples/models/kuramoto.py --alpha 1.5 --ns 32,64,128,256 --expected -0.5 --out figures
 """
 
 # %%

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .exceptions import ParameterTypeError
+
 __all__ = [
     "MissingExtraError",
     "ParameterTypeError",
@@ -21,13 +23,10 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_int",
+    "check_labels",
     "check_real",
     "check_size",
 ]
-
-
-class ParameterTypeError(TypeError, ValueError):
-    """A parameter of the wrong type (subclass of both TypeError and ValueError)."""
 
 
 class MissingExtraError(ImportError):
@@ -162,3 +161,29 @@ def check_array(
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} non-finite value(s)")
     return arr
+
+
+def check_labels(y, name: str, m: int, *, n_classes: int | None = None,
+                 integer_dtype: bool = True) -> np.ndarray:
+    """Return ``y`` as int64 class labels, one per row of a data matrix with ``m`` rows, or raise.
+
+    Labels are ``>= 0`` and, when ``n_classes`` is given, ``< n_classes``. With
+    ``integer_dtype`` (where the dtype tells class labels from regression targets)
+    ``y`` must have an integer dtype; otherwise floats holding whole numbers pass too.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1 or (integer_dtype and not np.issubdtype(arr.dtype, np.integer)):
+        kind = "integer labels" if integer_dtype else "class labels"
+        raise ValueError(f"{name} must be a 1-D array of {kind}, got dtype {arr.dtype} "
+                         f"and shape {arr.shape}")
+    if arr.shape[0] != m:
+        raise ValueError(f"{name} must have one label per row of X: X has {m} rows, "
+                         f"got {name} of shape {arr.shape}")
+    if not integer_dtype and arr.size and (not np.all(np.isfinite(arr))
+                                           or np.any(arr != np.round(arr))):
+        raise ValueError(f"{name} must hold whole numbers (class labels)")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must hold labels >= 0, got {arr.min():g}")
+    if n_classes is not None and arr.size and arr.max() >= n_classes:
+        raise ValueError(f"{name} must hold labels in [0, {n_classes - 1}], got {arr.max():g}")
+    return arr.astype(np.int64)

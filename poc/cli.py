@@ -247,7 +247,7 @@ def _study_parser(sub) -> None:
 
 
 def _study(args) -> int:
-    from ._study_run import run_study_command
+    from .studies.command import run_study_command
 
     return run_study_command(args, check_out=check_out_dir)
 
@@ -357,7 +357,7 @@ def _cache_line(cache) -> str:
 
 
 def _validate(args) -> int:
-    from ._units import UnitCache
+    from .cache import UnitCache
     from .checks import Context, available_checks, run_check
     from .report import utc_now, write_report
 
@@ -441,10 +441,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_script(check: str, argv: list[str] | None = None) -> int:
-    """Entry point of the scripts in ``validation/``: ``python validation/X.py [--full] [--out DIR]``.
+    """Deprecated: run ``poc validate CHECK`` with the options ``argv``.
 
-    Same options and exit codes as ``poc validate CHECK``.
+    .. deprecated:: 0.2.0
+       It was documented as the entry point of the scripts in ``validation/``, but none
+       uses it: they compute their claims themselves. Call :func:`main`,
+       ``main(["validate", check, *argv])``, or run ``poc validate CHECK``.
+
+    Parameters
+    ----------
+    check : str
+        Name of the check.
+    argv : list of str, optional
+        Options of ``poc validate`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code of ``poc validate CHECK``.
     """
+    import warnings
+
+    warnings.warn("poc.cli.run_script is deprecated: use poc.cli.main(['validate', check, *argv]) "
+                  "or the command `poc validate CHECK`", DeprecationWarning, stacklevel=2)
     args = list(sys.argv[1:] if argv is None else argv)
     return main(["validate", check, *args])
 

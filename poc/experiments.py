@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ._validation import ParameterTypeError, as_generator, check_int, check_real
+from ._validation import ParameterTypeError, as_generator, check_int, check_labels, check_real
 from .noise import _noise, _stable
 
 __all__ = ["NOISE_TYPES", "FCNResult", "TrainingWarning", "train_fcn"]
@@ -200,7 +200,7 @@ class FCNResult:
             raise ValueError(f"X must have shape (m, {self.W1.shape[1]}), got {X.shape}")
         if y is None:
             return X
-        return X, _labels(y, X.shape[0], self.W2.shape[0], "y")
+        return X, check_labels(y, "y", X.shape[0], n_classes=self.W2.shape[0], integer_dtype=False)
 
     def predict(self, X, W1=None) -> np.ndarray:
         """Predicted labels (argmax of the outputs) for the rows of ``X`` (m, d_in).
@@ -219,20 +219,6 @@ class FCNResult:
         """Mean cross-entropy on ``(X, y)``, with hidden weights ``W1`` if given."""
         X, y = self._data(X, y)
         return _evaluate(X, y, self._weights(W1), self.W2)[0]
-
-
-def _labels(y, m: int, n_classes: int | None, name: str) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
-    if arr.shape[0] != m:
-        raise ValueError(f"X and {name} must have the same length, got {m} and {arr.shape[0]}")
-    if arr.size and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or arr.min() < 0):
-        raise ValueError(f"{name} must hold non-negative integer class labels")
-    arr = arr.astype(np.int64)
-    if n_classes is not None and arr.size and arr.max() >= n_classes:
-        raise ValueError(f"{name} must be in [0, {n_classes - 1}], got {arr.max()}")
-    return arr
 
 
 def _noise_step(rng, noise_type: int, alpha: float, W1: np.ndarray, scale: float) -> None:
@@ -365,7 +351,7 @@ def train_fcn(
     if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
         raise ValueError(f"X must be a finite 2-D array with at least one row, got shape {X.shape}")
     m, d = X.shape
-    y = _labels(y, m, None, "y")
+    y = check_labels(y, "y", m, integer_dtype=False)
     n_classes = int(y.max()) + 1
     batch_size = check_int(batch_size, "batch_size", low=1, high=m)
     has_test = X_test is not None
@@ -373,7 +359,8 @@ def train_fcn(
         X_test = np.ascontiguousarray(X_test, dtype=ft)
         if X_test.ndim != 2 or X_test.shape[1] != d:
             raise ValueError(f"X_test must have shape (m_test, {d}), got {X_test.shape}")
-        y_test = _labels(y_test, X_test.shape[0], n_classes, "y_test")
+        y_test = check_labels(y_test, "y_test", X_test.shape[0], n_classes=n_classes,
+                              integer_dtype=False)
 
     g_init, g_batch, g_noise = as_generator(seed).spawn(3)
     if init is None:

@@ -53,19 +53,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inputs import check_drift, check_progress, check_run, check_x0
 from ._validation import ParameterTypeError, as_generator
 from .drifts import Drift, FeatureDrift
-from .particles import (
+from .engine import (
+    CloudPath,
+    FeaturePath,
+    RecordPath,
+    RecordStates,
+    System,
     Trajectory,
-    _check_common,
-    _check_drift,
-    _check_progress,
-    _check_x0,
-    _euler,
-    _euler_systems,
-    _increment_source,
-    _record_steps,
-    _System,
+    euler,
+    increment_source,
+    record_steps,
+    run,
 )
 
 __all__ = [
@@ -209,16 +210,16 @@ def reference_cloud(drift: Drift, x0, *, alpha: float, sigma: float, step: float
     NonFiniteStateError
         If the cloud becomes non-finite (naming the step).
     """
-    drift = _check_drift(drift)
-    x = _check_x0(x0)
-    alpha, sigma, step, n_steps, noise, record_every = _check_common(
+    drift = check_drift(drift)
+    x = check_x0(x0)
+    alpha, sigma, step, n_steps, noise, record_every = check_run(
         alpha, sigma, step, n_steps, noise, record_every)
-    progress = _check_progress(progress)
+    progress = check_progress(progress)
     n, d = x.shape
-    drift._check_state(n, d)
+    drift.check_state(n, d)
     path = clouds = None
     if isinstance(drift, FeatureDrift):
-        path = np.empty((n_steps + 1, drift._n_features(d)))
+        path = np.empty((n_steps + 1, drift.feature_count(d)))
     else:
         size = _reference_bytes(n, d, n_steps)
         if size > MAX_REFERENCE_BYTES:
@@ -230,10 +231,10 @@ def reference_cloud(drift: Drift, x0, *, alpha: float, sigma: float, step: float
             )
         clouds = np.empty((n_steps + 1, n, d))
     rng = as_generator(seed)
-    traj = _euler(drift, x, step, n_steps, sigma,
-                  _increment_source(rng, alpha, sigma, step, n, d, noise),
-                  record_every=record_every, feature_path=path, cloud_path=clouds,
-                  progress=progress, label="reference cloud")
+    traj = euler(drift, x, step, n_steps, sigma,
+                 increment_source(rng, alpha, sigma, step, n, d, noise),
+                 recorders=[RecordPath(clouds=clouds, features=path)],
+                 record_every=record_every, progress=progress, label="reference cloud")
     return ReferenceCloud(features=path, trajectory=traj, alpha=alpha, sigma=sigma, step=step,
                           n_steps=n_steps, noise=noise, clouds=clouds)
 
@@ -250,7 +251,7 @@ def _check_reference(drift: Drift, x: np.ndarray, reference) -> None:
             f"x0 has d = {d} coordinate(s) per particle but the reference cloud has d = "
             f"{reference.dim}"
         )
-    drift._check_state(n, d)
+    drift.check_state(n, d)
     if isinstance(drift, FeatureDrift):
         if reference.features is None:
             raise ValueError(
@@ -258,7 +259,7 @@ def _check_reference(drift: Drift, x: np.ndarray, reference) -> None:
                 "made with a pairwise or NumPy drift (it stores clouds, not a mean-feature path); "
                 "use the same model"
             )
-        m = drift._n_features(d)
+        m = drift.feature_count(d)
         if m != reference.features.shape[1]:
             raise ValueError(
                 f"the drift has n_features = {m} but the reference path has "
@@ -271,22 +272,22 @@ def _check_reference(drift: Drift, x: np.ndarray, reference) -> None:
         )
 
 
-def _reference_inputs(drift: Drift, reference: ReferenceCloud) -> dict:
-    """Keyword arguments of the Euler loop that drive copies by the reference path."""
+def _reference_source(drift: Drift, reference: ReferenceCloud):
+    """What the copies read at each step: the reference's feature path or its clouds."""
     if isinstance(drift, FeatureDrift):
-        return {"features_in": reference.features}
-    return {"clouds_in": reference.clouds}
+        return FeaturePath(reference.features)
+    return CloudPath(reference.clouds)
 
 
 def _check_copies_inputs(drift, x0, reference, record_every, progress, seed):
     """Shared checks of :func:`nonlinear_copies` and :func:`coupled_run`."""
-    drift = _check_drift(drift)
-    x = _check_x0(x0)
+    drift = check_drift(drift)
+    x = check_x0(x0)
     _check_reference(drift, x, reference)
-    _, _, _, _, _, record_every = _check_common(
+    _, _, _, _, _, record_every = check_run(
         reference.alpha, reference.sigma, reference.step, reference.n_steps, reference.noise,
         record_every)
-    return drift, x, record_every, _check_progress(progress), as_generator(seed)
+    return drift, x, record_every, check_progress(progress), as_generator(seed)
 
 
 def nonlinear_copies(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
@@ -335,10 +336,10 @@ def nonlinear_copies(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
         drift, x0, reference, record_every, progress, seed)
     n, d = x.shape
     r = reference
-    return _euler(drift, x, r.step, r.n_steps, r.sigma,
-                  _increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
-                  record_every=record_every, progress=progress, label="nonlinear copies",
-                  **_reference_inputs(drift, r))
+    return euler(drift, x, r.step, r.n_steps, r.sigma,
+                 increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
+                 source=_reference_source(drift, r), record_every=record_every,
+                 progress=progress, label="nonlinear copies")
 
 
 def coupled_run(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
@@ -388,12 +389,13 @@ def coupled_run(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
         drift, x0, reference, record_every, progress, seed)
     n, d = x.shape
     r = reference
-    record = _record_steps(r.n_steps, record_every)
-    system = _System(drift, x, label="n-particle system", record=record)
-    copies = _System(drift, x, label="nonlinear copies", record=record,
-                     **_reference_inputs(drift, r))
-    _euler_systems([system, copies], r.step, r.n_steps, r.sigma,
-                   _increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
-                   progress=progress, desc="coupled run")
+    steps = record_steps(r.n_steps, record_every)
+    system = System(drift, x, label="n-particle system",
+                    recorders=[] if steps is None else [RecordStates(steps)])
+    copies = System(drift, x, label="nonlinear copies", source=_reference_source(drift, r),
+                    recorders=[] if steps is None else [RecordStates(steps)])
+    run([system, copies], r.step, r.n_steps, r.sigma,
+        increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
+        progress=progress, desc="coupled run")
     return CoupledRun(system=system.trajectory(r.step, r.n_steps),
                       copies=copies.trajectory(r.step, r.n_steps))

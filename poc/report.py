@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
     "jsonable",
@@ -84,6 +85,16 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+
+    return _atomic_write(path, write)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            fh.write(data)
 
     return _atomic_write(path, write)
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._inputs import check_progress
 from ._threads import serial_blas
 from ._validation import (
     ParameterTypeError,
@@ -44,18 +45,18 @@ from ._validation import (
     check_array,
     check_choice,
     check_int,
+    check_labels,
     check_real,
 )
 from .drifts import ACTIVATIONS, MeanFieldNetwork
-from .noise import NOISE_KINDS
-from .particles import (
+from .engine import (
     NonFiniteStateError,
-    _batch_stream,
-    _check_progress,
-    _euler,
-    _increment_source,
-    _progress_bar,
+    batch_stream,
+    euler,
+    increment_source,
+    progress_bar,
 )
+from .noise import NOISE_KINDS
 
 __all__ = ["TrainResult", "train"]
 
@@ -146,7 +147,7 @@ class TrainResult:
         if not self.is_classifier:
             raise ValueError("accuracy is defined for classifiers only (y were not labels)")
         X = check_array(X, "X", ndim=2)
-        labels = _labels(y, "y", X.shape[0])
+        labels = check_labels(y, "y", X.shape[0])
         return float(np.mean(self.predict(X, weights) == labels))
 
     def loss(self, X, y, weights=None) -> float:
@@ -179,26 +180,10 @@ def _is_labels(y) -> bool:
     return np.issubdtype(np.asarray(y).dtype, np.integer)
 
 
-def _labels(y, name: str, m: int) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be a 1-D array of integer labels, got dtype {arr.dtype} "
-                         f"and shape {arr.shape}")
-    if arr.shape[0] != m:
-        raise ValueError(f"{name} must have one label per row of X: X has {m} rows, "
-                         f"got {name} of shape {arr.shape}")
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0, got {int(arr.min())}")
-    return arr.astype(np.int64)
-
-
 def _targets(y, name: str, m: int, n_classes: int | None, ndim: int) -> np.ndarray:
     """(m, c) float64 targets: one-hot rows for labels, the targets themselves otherwise."""
     if n_classes is not None:
-        labels = _labels(y, name, m)
-        if labels.size and labels.max() >= n_classes:
-            raise ValueError(f"{name} must hold labels in [0, {n_classes - 1}], "
-                             f"got {int(labels.max())}")
+        labels = check_labels(y, name, m, n_classes=n_classes)
         Y = np.zeros((m, n_classes))
         Y[np.arange(m), labels] = 1.0
         return Y
@@ -332,7 +317,7 @@ def train(
     classify = _is_labels(y)
     n_classes = None
     if classify:
-        labels = _labels(y, "y", m)
+        labels = check_labels(y, "y", m)
         n_classes = int(labels.max()) + 1
     else:
         Y = _targets(y, "y", m, None, np.ndim(y))
@@ -362,7 +347,7 @@ def train(
     if record_every is None:
         record_every = max(1, n_steps // 50)
     record_every = check_int(record_every, "record_every", low=1)
-    progress = _check_progress(progress)
+    progress = check_progress(progress)
 
     if (X_test is None) != (y_test is None):
         raise ValueError("X_test and y_test must be given together (or neither)")
@@ -374,7 +359,7 @@ def train(
             kind = "integer labels" if classify else "float targets"
             raise ValueError(f"y_test must be {kind} like y, got dtype {np.asarray(y_test).dtype}")
         if classify:
-            test_labels = _labels(y_test, "y_test", X_test.shape[0])
+            test_labels = check_labels(y_test, "y_test", X_test.shape[0])
             n_classes = max(n_classes, int(test_labels.max()) + 1)
         Y_test = _targets(y_test, "y_test", X_test.shape[0], n_classes, np.ndim(y))
     if classify:
@@ -393,11 +378,11 @@ def train(
     # the streams of poc.simulate(seed=g_sim): noise from g_sim, one draw per step,
     # minibatches from a child stream; drawn in order across chunks, so the result
     # does not depend on record_every
-    increments = _increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
+    increments = increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
                                    n_hidden, d, noise)
     batches = None
     if batch_size is not None:
-        brng = _batch_stream(g_sim)
+        brng = batch_stream(g_sim)
         batches = lambda k: brng.choice(m, size=batch_size, replace=False)  # noqa: E731
 
     record = np.arange(0, n_steps + 1, record_every, dtype=np.int64)
@@ -421,7 +406,7 @@ def train(
                 curves["test_accuracy"][r] = np.mean(np.argmax(ft, axis=1) == y_test_eval)
 
     t0 = time.perf_counter()
-    bar = _progress_bar(progress, n_steps, "train")
+    bar = progress_bar(progress, n_steps, "train")
     work = (m if batch_size is None else batch_size) * n_hidden * d
     try:
         with serial_blas(work):
@@ -429,7 +414,7 @@ def train(
             for r in range(1, record.size):
                 start, stop = int(record[r - 1]), int(record[r])
                 try:
-                    theta = _euler(network, theta, step, stop - start, sigma,
+                    theta = euler(network, theta, step, stop - start, sigma,
                                    _shifted(increments, start), batch_size=batch_size,
                                    batches=_shifted(batches, start), progress=False,
                                    label="training").final

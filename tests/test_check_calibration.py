@@ -24,12 +24,12 @@ from poc.checks import calibration as calib
 from poc.drifts import _PBLOCK
 from poc.noise import _noise
 
-# Where each fault is injected: (module, attribute). The drifts branch may rename the pairwise
-# kernel; repoint PAIRWISE_KERNEL (one line) if it does.
-PAIRWISE_KERNEL = ("poc.drifts", "_pairwise_into")
-NETWORK_ROWS_KERNEL = ("poc.drifts", "_mfn_rows")
-# simulate() and poc.limits both bind the increment source by name
-INCREMENT_SOURCES = (("poc.particles", "_increment_source"), ("poc.limits", "_increment_source"))
+# Where each fault is injected: (module, attribute), the name the caller looks up at run time.
+# The pairwise families bind the package's kernel by name in poc.drifts.families.
+PAIRWISE_KERNEL = ("poc.drifts.families", "pairwise_into")
+NETWORK_ROWS_KERNEL = ("poc.drifts.network", "_mfn_rows")
+# simulate() and poc.limits both bind the engine's increment source by name
+INCREMENT_SOURCES = (("poc.particles", "increment_source"), ("poc.limits", "increment_source"))
 SLICED_DIRECTIONS = ("poc.wasserstein", "_directions")
 
 

@@ -127,12 +127,11 @@ def test_missing_digits_extra_skips_the_check_with_exit_code_3(monkeypatch, tmp_
 
 
 @pytest.mark.slow
-def test_quick_check_end_to_end(tmp_path):
+def test_quick_check_end_to_end(tmp_path, quick_context):
     pytest.importorskip("sklearn")
-    from poc.checks import Context, run_check
+    from poc.checks import run_check
 
-    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
-    result = run_check(pruning, ctx)
+    result = run_check(pruning, quick_context)
     data = json.loads((tmp_path / "digits.json").read_text())
     assert data["check"] == "digits" and data["figures"] == ["digits.png"]
     assert (tmp_path / "digits.png").stat().st_size > 20_000
@@ -149,8 +148,8 @@ def test_training_units_are_paired_by_seed():
     configuration trains exactly as plain SGD (same initial weights, same minibatches); another
     seed trains differently."""
     pytest.importorskip("sklearn")
-    from poc._units import Unit
     from poc.data import load_digits
+    from poc.units import Unit
 
     data = tuple(load_digits(seed=0))
     runs = [Unit.make(0, 1, (s,), pruning.TrainingRun(a, 16, 10, sigma=0.0))

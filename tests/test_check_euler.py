@@ -80,14 +80,14 @@ def test_sine_drift_has_the_same_cache_key_in_every_process():
     """Numba functions pickle with a per-process id; the sine drift pickles by name instead, so
     a rerun finds the cached units of part (a)."""
     import poc
-    from poc._units import _fingerprint
+    from poc.cache import fingerprint
 
-    code = ("from poc._units import _fingerprint; from poc.checks.euler import sine_drift; "
-            "print(_fingerprint(sine_drift()).hex())")
+    code = ("from poc.cache import fingerprint; from poc.checks.euler import sine_drift; "
+            "print(fingerprint(sine_drift()).hex())")
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(poc.__file__)))
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                            timeout=300, check=True).stdout.strip()
-    assert other == _fingerprint(C.sine_drift()).hex()
+    assert other == fingerprint(C.sine_drift()).hex()
 
 
 def test_network_building_block_small():
@@ -156,9 +156,8 @@ def test_tolerance_justification():
 
 
 @pytest.mark.slow
-def test_whole_check_quick(tmp_path):
-    ctx = Context(mode="quick", seed=0, out=tmp_path, progress=False)
-    result = run_check(get_check("euler"), ctx)
+def test_whole_check_quick(tmp_path, quick_context):
+    result = run_check(get_check("euler"), quick_context)
     assert result["passed"], [c["detail"] for c in result["cases"] if not c["passed"]]
     saved = json.loads((tmp_path / "euler.json").read_text())
     assert saved["figures"] == ["euler.png"] and (tmp_path / "euler.png").stat().st_size > 10_000

@@ -64,7 +64,7 @@ def test_list():
 def test_study_end_to_end(tmp_path):
     from pathlib import Path
 
-    model = Path(__file__).resolve().parents[1] / "examples" / "kuramoto_features.py"
+    model = Path(__file__).resolve().parents[1] / "examples" / "models" / "kuramoto_features.py"
     res = _poc("study", "chaos", str(model), "--alpha", "1.5", "1.8", "--ns", "8,16,32",
                "--replicates", "4", "--T", "0.2", "--step", "0.05", "--expected", "-0.5",
                "--out", str(tmp_path), "--seed", "1", "--no-progress")
@@ -123,3 +123,11 @@ def test_study_missing_model_file(tmp_path):
     res = _poc("study", "euler", str(tmp_path / "nope.py"))
     assert res.returncode == 2 and "nope.py: no such file" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_run_script_is_deprecated_and_still_runs_validate(capsys):
+    from poc.cli import EXIT_USAGE, run_script
+
+    with pytest.deprecated_call(match=r"poc.cli.main\(\['validate'"):
+        assert run_script("no-such-check", []) == EXIT_USAGE
+    assert "no-such-check" in capsys.readouterr().err

@@ -1,8 +1,9 @@
 """How `poc validate` ends when something goes wrong: exit codes, one-line messages, REPORT.md.
 
-Crashing, extra-lacking and slow checks are injected through the test-only
-environment variable POC_EXTRA_CHECKS, as tiny modules written to tmp_path, so
-these tests take seconds (test_cli.py runs a real check end to end).
+Crashing, extra-lacking and slow checks are tiny modules written to tmp_path and
+added to ``poc.checks.CHECKS`` by a launcher script there, which then runs the
+command line as ``python -m poc`` does; so these tests take seconds (test_cli.py
+runs a real check end to end).
 """
 
 from __future__ import annotations
@@ -63,23 +64,45 @@ FAKE_CHECKS = {
 }
 
 
+LAUNCHER = """
+import sys
+
+from poc.checks import CHECKS
+
+CHECKS.update({names!r})
+from poc.cli import main
+
+sys.exit(main())
+"""
+
+
 @pytest.fixture
 def fake_env(tmp_path):
-    """Environment for a `poc` subprocess that knows the fake checks."""
+    """Environment for a `poc` subprocess that knows the fake checks: its ``POC_LAUNCHER``
+    runs the command line with them added to ``poc.checks.CHECKS``."""
     mods = tmp_path / "fakemods"
     mods.mkdir()
     for name, src in FAKE_CHECKS.items():
         (mods / f"fake_{name}.py").write_text(textwrap.dedent(src))
+    launcher = mods / "fake_poc.py"
+    launcher.write_text(LAUNCHER.format(names={n: f"fake_{n}" for n in FAKE_CHECKS}))
     env = dict(os.environ)
     env.pop("POC_DEBUG", None)
     env["PYTHONPATH"] = os.pathsep.join([str(mods), *filter(None, [env.get("PYTHONPATH")])])
-    env["POC_EXTRA_CHECKS"] = ",".join(f"{n}=fake_{n}" for n in FAKE_CHECKS)
+    env["POC_LAUNCHER"] = str(launcher)
     return env
 
 
+def _argv(env) -> list[str]:
+    """``python -m poc``, or the fake checks' launcher when ``env`` names one."""
+    if env is not None and "POC_LAUNCHER" in env:
+        return [sys.executable, env["POC_LAUNCHER"]]
+    return [sys.executable, "-m", "poc"]
+
+
 def _poc(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "poc", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run([*_argv(env), *args], capture_output=True, text=True, env=env,
+                          timeout=300)
 
 
 def _no_traceback(res):
@@ -177,7 +200,7 @@ def test_sigint_leaves_a_report_marking_unfinished_checks(tmp_path, fake_env):
                env=fake_env)
     assert res.returncode == 0, res.stdout + res.stderr
     env = dict(fake_env, FAKE_SLEEP_STEPS="600")  # 60 s unless interrupted
-    proc = subprocess.Popen([sys.executable, "-m", "poc", "validate", "tick", "sleepy", "tock",
+    proc = subprocess.Popen([*_argv(env), "validate", "tick", "sleepy", "tock",
                              "--out", str(out), "--seed", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

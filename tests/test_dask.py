@@ -20,12 +20,12 @@ distributed = pytest.importorskip("distributed")
 
 import poc  # noqa: E402
 from poc._cluster import scheduler_client  # noqa: E402
-from poc._units import Unit, UnitError, run_units  # noqa: E402
 from poc.checks import Context, chaos, run_check  # noqa: E402
 from poc.checks.chaos import GaussianStart  # noqa: E402
 from poc.data import teacher_student  # noqa: E402
 from poc.drifts import MeanFieldNetwork  # noqa: E402
 from poc.studies import StudyWarning, chaos_study  # noqa: E402
+from poc.units import Unit, UnitError, run_units, watch_units  # noqa: E402
 
 
 def _listening_ports(pid: int) -> list[str]:
@@ -79,7 +79,7 @@ def test_chaos_study_same_numbers_serial_and_cluster(client):
 
 
 def test_cluster_results_fill_and_read_the_cache(client, tmp_path):
-    from poc._units import UnitCache
+    from poc.cache import UnitCache
 
     serial = _study()
     cache = UnitCache(tmp_path)
@@ -201,7 +201,7 @@ def _same_json_serial_cluster_and_cache(module, client, tmp_path, cached: bool =
     """Serial without a cache; on the cluster into a fresh cache; serial again from that cache,
     computing nothing (``cached``) or, for a check that never reads the cache, everything again.
     The three result files agree, timings aside."""
-    from poc._units import UnitCache
+    from poc.cache import UnitCache
 
     name = module.NAME
     run_check(module, Context(out=tmp_path / "serial", progress=False))
@@ -266,3 +266,20 @@ def test_calibration_check_same_json_serial_cluster_and_cache(client, tmp_path, 
     # calibration measures this installation every time: it never reads or fills the cache
     r = _same_json_serial_cluster_and_cache(calibration, client, tmp_path, cached=False)
     assert len(r["cases"]) == len(keep)
+
+
+def test_watch_units_sees_units_computed_on_workers_and_in_concurrent_studies(client):
+    from poc.units import map_concurrently
+
+    units = [Unit.make(5, 9, (k,), 3 + k % 4) for k in range(6)]
+    timings = []
+
+    def one(shared):
+        return run_units(_slow_draw, units, shared=shared, client=client, progress=False)
+
+    with watch_units(on_unit=timings.append):
+        got = map_concurrently(one, [1.0, 2.0], client)
+    assert [np.array_equal(a, 2 * b) for a, b in zip(got[1], got[0], strict=True)] == [True] * 6
+    # every unit of both threads, timed on its worker (each sleeps 0.15 s)
+    assert sorted(t.key for t in timings) == sorted([(k,) for k in range(6)] * 2)
+    assert all(t.function == "_slow_draw" and t.seconds >= 0.15 for t in timings)

@@ -25,10 +25,11 @@ pytestmark = pytest.mark.skipif(not (SITE / "index.html").is_file(),
                                 reason=f"documentation site not built ({SITE})")
 
 # Modules whose __all__ the API reference must cover (the top level ``poc`` is added below).
-API_MODULES = ["poc.noise", "poc.drifts", "poc.particles", "poc.limits", "poc.wasserstein",
+API_MODULES = ["poc.noise", "poc.drifts", "poc.particles", "poc.limits", "poc.transport",
+               "poc.stable",
                "poc.rates", "poc.euler", "poc.studies", "poc.compress", "poc.training",
                "poc.experiments", "poc.data", "poc.plotting", "poc.report", "poc.checks",
-               "poc.cli"]
+               "poc.cli", "poc.units", "poc.cache", "poc.exceptions"]
 
 # Anchors that docstrings and other pages cite (the conventions of the theory page).
 THEORY_ANCHORS = ["theory-chain", "theory-network", "theory-euler", "theory-chaos",

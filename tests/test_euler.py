@@ -131,9 +131,9 @@ def test_reference_run_is_simulate_on_the_same_generator():
     sim_ref = poc.simulate(net, x0, alpha=1.5, sigma=0.5, step=2**-6, n_steps=32,
                            seed=np.random.default_rng(_replicate_seedseq(7, 0))).final
     manual = E._FineNoise(_replicate_seedseq(7, 0), 1.5, 6, 3, "iid", 2**-6, 32)
-    from poc.particles import _euler
+    from poc.engine import euler
 
-    coarse = _euler(net, x0, 2**-3, 4, 0.5, manual.increments(8)).final
+    coarse = euler(net, x0, 2**-3, 4, 0.5, manual.increments(8)).final
     assert res.errors[2, 0] == pytest.approx(np.mean(np.linalg.norm(coarse - sim_ref, axis=1)),
                                               rel=1e-13)
 

@@ -83,7 +83,7 @@ def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
     np.testing.assert_array_equal(simulate(drift, x0, seed=3, **KW).final, ref.trajectory.final)
     if isinstance(drift, FeatureDrift):
         assert ref.clouds is None
-        assert ref.features.shape == (KW["n_steps"] + 1, drift._n_features(d))
+        assert ref.features.shape == (KW["n_steps"] + 1, drift.feature_count(d))
         np.testing.assert_array_equal(ref.features[-1], drift.mean_features(ref.trajectory.final))
         np.testing.assert_array_equal(ref.features[0], drift.mean_features(x0))
     else:  # ... or the cloud itself at every step

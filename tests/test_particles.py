@@ -15,8 +15,9 @@ from scipy import stats
 
 import poc
 from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
+from poc.engine import euler as engine_euler
 from poc.noise import _noise
-from poc.particles import NonFiniteStateError, _euler, simulate
+from poc.particles import NonFiniteStateError, simulate
 
 # --- user drifts and their NumPy twins -----------------------------------------------
 
@@ -180,21 +181,64 @@ def test_training_reduces_the_loss():
 # --- pre-drawn increments (the hook for common random numbers) ---------------------------
 
 
-def test_private_core_takes_caller_increments():
+def test_engine_takes_caller_increments():
     lin = LinearMeanField(1.0, 0.3)
     x0 = np.random.default_rng(12).standard_normal((100, 1))
     alpha, step, k = 1.5, 0.01, 40
     public = simulate(lin, x0, alpha=alpha, sigma=0.4, step=step, n_steps=k, seed=3).final
     rng = np.random.default_rng(3)
     incr = np.stack([_noise(rng, alpha, 100, 1, "iid", step ** (1 / alpha)) for _ in range(k)])
-    np.testing.assert_array_equal(_euler(lin, x0, step, k, 0.4, incr).final, public)
-    np.testing.assert_array_equal(_euler(lin, x0, step, k, 0.4, lambda j: incr[j]).final, public)
+    np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, incr).final, public)
+    np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, lambda j: incr[j]).final, public)
     # nested grid: the coarse step's increment is the sum of the two fine ones it covers
-    coarse = _euler(lin, x0, 2 * step, k // 2, 0.4, incr[0::2] + incr[1::2]).final
+    coarse = engine_euler(lin, x0, 2 * step, k // 2, 0.4, incr[0::2] + incr[1::2]).final
     # strong error of a Lipschitz drift with common noise: O(step) per unit time
     assert np.abs(coarse - public).mean() < 0.05 * np.abs(public - x0).mean()
     with pytest.raises(ValueError, match=r"increments must have shape \(n_steps, n, d\)"):
-        _euler(lin, x0, step, k + 1, 0.4, incr)
+        engine_euler(lin, x0, step, k + 1, 0.4, incr)
+
+
+def test_engine_strategies_segments_and_a_custom_recorder():
+    """The engine cuts a run at the recorders' stops and hands each stepper segment whole (the
+    hook for a stepper that takes many steps per call); a new recorder needs no new keyword."""
+    from poc import engine
+
+    lin = LinearMeanField(1.0, 0.3)
+    x0 = np.random.default_rng(5).standard_normal((30, 2))
+    kw = dict(alpha=1.5, sigma=0.4, step=0.02, n_steps=12, seed=9)
+    public = simulate(lin, x0, record_every=5, **kw)
+
+    class Means(engine.Recorder):  # the cloud's mean at every third step
+        def start(self, s, n_steps):
+            self.seen = {0: s.x.mean(axis=0)}
+
+        def next_stop(self, k):
+            return 3 * (k // 3 + 1)
+
+        def keep_state(self, k, x):
+            if k % 3 == 0:
+                self.seen[k] = x.mean(axis=0)
+
+    class Counting(engine.PythonStepper):
+        def __init__(self):
+            self.segments = []
+
+        def advance(self, run, k0, k1):
+            self.segments.append((k0, k1))
+            super().advance(run, k0, k1)
+
+    means, states = Means(), engine.RecordStates(engine.record_steps(12, 5))
+    system = engine.System(lin, x0, label="system", recorders=[states, means])
+    rng = np.random.default_rng(9)
+    stepper = Counting()
+    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid"),
+               stepper=stepper)
+    assert stepper.segments == [(0, 3), (3, 5), (5, 6), (6, 9), (9, 10), (10, 12)]
+    traj = system.trajectory(0.02, 12)
+    np.testing.assert_array_equal(traj.states, public.states)
+    np.testing.assert_array_equal(traj.features, public.features)
+    assert sorted(means.seen) == [0, 3, 6, 9, 12]
+    np.testing.assert_array_equal(means.seen[12], public.final.mean(axis=0))
 
 
 # --- reproducibility ---------------------------------------------------------------------
@@ -207,7 +251,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork
     from poc.limits import coupled_run, reference_cloud
 
-    poc.particles._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
+    poc.engine._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
     # beside BLAS too: with the workqueue layer (import poc) the kernels run on all threads
 
     @njit

@@ -13,9 +13,9 @@ from numba import njit
 
 import poc
 import poc.studies as studies
-from poc._units import Unit, run_units, study_id
 from poc.drifts import FeatureDrift, LinearMeanField, PairwiseDrift
 from poc.studies import StudyWarning, constant_work
+from poc.units import Unit, run_units, study_id
 
 
 @njit
@@ -59,7 +59,7 @@ def _reversed_run_units(func, units, *, shared=None, progress=None, desc="units"
 
 def test_results_do_not_depend_on_unit_order(monkeypatch):
     ref = _small_chaos()
-    monkeypatch.setattr(studies, "run_units", _reversed_run_units)
+    monkeypatch.setattr(studies.chaos, "run_units", _reversed_run_units)
     rev = _small_chaos()
     for key in ("coupling_error", "w1_particles", "w1_iid_floor"):
         for a, b in zip(ref.data[key], rev.data[key], strict=True):
@@ -176,17 +176,25 @@ def test_compress_study_heavy_tails_compressible():
     # no interaction, pure alpha = 1.2 noise from 0: rows are i.i.d. stable vectors, so the
     # best-k error decays like n^(1/2 - 1/alpha) = n^(-1/3); 12 replicates resolve a negative slope
     drift = LinearMeanField(0.0, 0.0)
-    res = poc.compress_study(drift, np.zeros(4), alpha=1.2, sigma=1.0, step=1.0, n_steps=1,
+    res = poc.compress_study(drift, np.zeros(4), alpha=1.2, sigma=1.0, T=1.0, step=1.0,
                              ns=[64, 256, 1024], replicates=12, seed=1,
                              expected=0.5 - 1 / 1.2, tolerance=0.1)
     assert res.fit.ci[1] < 0
     assert res.verdict.passed, res.summary()
     assert res.data["hill"].shape == (12,) and 0.8 < res.data["hill"].mean() < 1.8
+    # the arrays behind the tails are public: 12 replicates of 1024 row norms at n_max,
+    # whose Hill estimates are data["hill"]; they stay out of the JSON record
+    norms = res.data["norms_at_n_max"]
+    assert len(norms) == 12 and all(a.shape == (1024,) for a in norms)
+    assert np.array_equal(res.data["hill"], [poc.compress.hill(a) for a in norms])
+    assert "norms_at_n_max" not in res.to_dict()["values"]
+    first = res.curve("best_k_error[0.1]")
+    assert first.fit is res.fit and first.as_array().shape == (3, 12)
     assert len(res.series) == 2 and "prunable fraction" in res.summary().lower()
     json.dumps(res.to_dict(), allow_nan=False)
     res.plot()
     with pytest.raises(ValueError, match="kappa"):
-        poc.compress_study(drift, np.zeros(4), alpha=1.2, sigma=1.0, step=1.0, n_steps=1,
+        poc.compress_study(drift, np.zeros(4), alpha=1.2, sigma=1.0, T=1.0, step=1.0,
                            ns=[64, 256, 1024], replicates=2, kappa=1.5)
 
 
@@ -217,3 +225,44 @@ def test_linear_model_deterministic_start_stable_clt_rate():
                               step=0.05, ns=[8, 32, 128, 512], replicates=1500,
                               reference=256 * 512, seed=0)
     assert abs(res.fit.slope - (1 / alpha - 1)) <= 0.1, res.summary()
+
+
+def test_compress_study_old_time_spelling_warns_and_gives_the_same_numbers():
+    kw = {"alpha": 1.2, "sigma": 1.0, "ns": [16, 32, 64], "replicates": 3, "seed": 2}
+    drift = LinearMeanField(0.0, 0.0)
+    new = poc.compress_study(drift, np.zeros(2), T=0.5, step=0.25, **kw)
+    with pytest.warns(DeprecationWarning, match=r"compress_study\(T=0.5, step=0.25\)"):
+        old = poc.compress_study(drift, np.zeros(2), step=0.25, n_steps=2, **kw)
+    for a, b in zip(new.curve("best_k_error[0.1]").rows, old.curve("best_k_error[0.1]").rows,
+                    strict=True):
+        assert np.array_equal(a, b)
+    assert new.fit.ci == old.fit.ci and new.settings["n_steps"] == 2
+    with pytest.raises(TypeError, match="cannot be given with T"):
+        poc.compress_study(drift, np.zeros(2), T=0.5, step=0.25, n_steps=2, **kw)
+    with pytest.raises(TypeError, match="missing the keyword argument T"):
+        poc.compress_study(drift, np.zeros(2), step=0.25, **kw)
+    with pytest.raises(ValueError, match="step must divide T"):
+        poc.compress_study(drift, np.zeros(2), T=0.5, step=0.3, **kw)
+
+
+def test_chaos_curves_fit_seed_and_w1_replicates():
+    base = _small_chaos(replicates=4)
+    # the curves carry the study's one fit each, over the arrays in data
+    assert [s.key for s in base.series] == ["coupling_error", "w1_particles", "w1_iid_floor"]
+    ce = base.curve("coupling_error")
+    assert ce.fit is base.fit and np.array_equal(ce.as_array(), np.stack(base.data["coupling_error"]))
+    with pytest.raises(KeyError, match="no curve"):
+        base.curve("strong_error")
+    # W1 on the first 2 replicates only: the same per-replicate values, the same coupling errors
+    few = _small_chaos(replicates=4, w1_replicates=2)
+    assert few.curve("w1_particles").as_array().shape == (3, 2)
+    assert np.array_equal(few.curve("w1_particles").as_array(),
+                          base.curve("w1_particles").as_array()[:, :2])
+    assert np.array_equal(few.curve("coupling_error").as_array(), ce.as_array())
+    # explicit bootstrap seeds: the fit is fit_rate's with that seed (the default differs)
+    seeded = _small_chaos(replicates=4, fit_seed=[5, 6, 7])
+    want = poc.rates.fit_rate(np.array([8.0, 16.0, 32.0]), ce.as_array(), seed=5)
+    assert seeded.fit.ci == want.ci and seeded.fit.slope == base.fit.slope
+    assert base.fit.ci != want.ci
+    with pytest.raises(ValueError, match="one seed per curve"):
+        _small_chaos(fit_seed=[1])

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from poc._units import CacheWarning, Unit, UnitCache, UnitError, run_units, unit_keys
+from poc.units import CacheWarning, Unit, UnitCache, UnitError, run_units, unit_keys, watch_units
 
 
 def _draw(cfg, ss, shared):
@@ -188,19 +188,19 @@ def test_user_numba_drift_has_the_same_cache_key_in_every_process():
     from _kuramoto import conf, inter
 
     import poc
-    from poc._units import _fingerprint
+    from poc.cache import fingerprint
 
     drift = poc.drifts.PairwiseDrift(conf, inter)
     drift(np.zeros((4, 2)))  # probes d = 2 and compiles more signatures here than over there
-    code = ("import poc; from poc._units import _fingerprint; "
+    code = ("import poc; from poc.cache import fingerprint; "
             "from _kuramoto import conf, inter; "
-            "print(_fingerprint(poc.drifts.PairwiseDrift(conf, inter)).hex())")
+            "print(fingerprint(poc.drifts.PairwiseDrift(conf, inter)).hex())")
     root = os.path.dirname(os.path.dirname(poc.__file__))  # a checkout, or site-packages
     here = os.path.dirname(os.path.abspath(__file__))  # where _kuramoto.py lives
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, root]))
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                            timeout=300, check=True).stdout.strip()
-    assert other == _fingerprint(drift).hex()
+    assert other == fingerprint(drift).hex()
     # and the key still tells kernels apart
     import math
 
@@ -211,4 +211,19 @@ def test_user_numba_drift_has_the_same_cache_key_in_every_process():
         for k in range(x.size):
             out[k] = math.cos(y[k] - x[k])
 
-    assert _fingerprint(poc.drifts.PairwiseDrift(conf, inter_cos)).hex() != other
+    assert fingerprint(poc.drifts.PairwiseDrift(conf, inter_cos)).hex() != other
+
+
+def test_watch_units_reports_every_computed_unit_and_run(tmp_path):
+    units = _units()
+    timings, runs = [], []
+    with watch_units(on_unit=timings.append, on_run=lambda *a: runs.append(a)):
+        run_units(_draw, units[:2], shared=1.0, cache=tmp_path, progress=False, desc="first")
+        run_units(_draw, units, shared=1.0, cache=tmp_path, progress=False, desc="second")
+    # the two cached units of the first call are not computed again
+    assert [(t.function, t.key) for t in timings] == [("_draw", (k,)) for k in (0, 1, 2, 3, 4)]
+    assert [t.config for t in timings] == [3, 5, 2, 4, 6] and all(t.seconds >= 0 for t in timings)
+    assert [r[0] for r in runs] == ["first", "second"]
+    assert all(start <= end for _, start, end in runs) and runs[0][2] <= runs[1][1]
+    run_units(_draw, units, shared=1.0, progress=False)  # outside the block: nothing reported
+    assert len(timings) == 5 and len(runs) == 2

@@ -1,4 +1,4 @@
-"""Tests of the Wasserstein estimators (poc.wasserstein).
+"""Tests of the Wasserstein estimators (poc.transport).
 
 Each estimator is compared with an independent implementation (scipy, POT,
 brute-force quadrature, exact replication) and with analytic identities.
@@ -17,18 +17,11 @@ import pytest
 from scipy import integrate, special, stats
 
 import poc
-from poc.wasserstein import (
-    _stable_isf_std,
-    _stable_series,
-    _stable_sf_std,
-    _stable_table,
-)
+from poc import transport as wmod
 
 # POT is a test extra (setup.cfg [test]); d > 1 references and sliced cross-checks need it.
 ot = pytest.importorskip("ot")
 
-# poc.wasserstein is the function (exported by poc/__init__); the module is reached by name
-wmod = importlib.import_module("poc.wasserstein")
 wasserstein = poc.wasserstein
 wasserstein_to_law = poc.wasserstein_to_law
 sliced_wasserstein = poc.sliced_wasserstein
@@ -195,6 +188,18 @@ def test_require_finite_moment():
         poc.require_finite_moment(1.5, 1.5)
     with pytest.raises(ValueError, match=r"alpha must be in \(0, 2\]"):
         poc.require_finite_moment(2.5, 1.0)
+
+
+def test_old_module_path_is_the_transport_module():
+    # poc.wasserstein is the function; the module it used to hide is poc.transport, and the
+    # old import path stays an alias of it without rebinding the function
+    from poc.wasserstein import MAX_ASSIGNMENT_SIZE, SortedReference, unit_directions
+
+    assert importlib.import_module("poc.wasserstein") is poc.transport
+    assert (MAX_ASSIGNMENT_SIZE, SortedReference, unit_directions) == (
+        wmod.MAX_ASSIGNMENT_SIZE, wmod.SortedReference, wmod.unit_directions)
+    assert callable(poc.wasserstein) and poc.wasserstein is wmod.wasserstein
+    assert poc.require_finite_moment is poc.stable.require_finite_moment
 
 
 def test_estimators_refuse_infinite_moments():
@@ -430,34 +435,6 @@ def test_to_law_validation():
     with pytest.raises(ValueError, match="p must be"):
         wasserstein_to_law([0.0], stats.norm(), p=0.9)
     assert wasserstein_to_law(np.zeros((3, 1)), stats.norm()) == pytest.approx(math.sqrt(2 / math.pi))
-
-
-# ---------------------------------------------------------------------------
-# the tabulated symmetric stable law
-
-
-@pytest.mark.parametrize("alpha", [1.1, 1.5, 1.9])
-def test_stable_table_matches_scipy(alpha):
-    # scipy's levy_stable is slow, and accurate (~1e-11) only for |x| < ~30 when alpha
-    # is near 2 (beyond, its sf is off by 1e-5 at x = 120 and exactly 1 at -250); the
-    # tails are checked against the Fourier reference above.
-    z = np.array([-29.0, -7.3, -0.4, 0.0, 0.9, 4.2, 17.0, 29.0])
-    assert np.allclose(_stable_sf_std(alpha, z), stats.levy_stable.sf(z, alpha, 0.0),
-                       rtol=1e-9, atol=0)
-    s = np.array([0.45, 0.2, 0.02, 1e-3])
-    assert np.allclose(_stable_isf_std(alpha, s), stats.levy_stable.isf(s, alpha, 0.0),
-                       rtol=1e-9, atol=0)
-
-
-@pytest.mark.parametrize("alpha", [1.05, 1.5, 1.99])
-def test_stable_table_and_series_join(alpha):
-    _, xg, sfg, pdfg, coef, mag = _stable_table(alpha)
-    sf_series, ypdf = _stable_series(xg[-1], alpha, coef, mag)
-    assert rel(sfg[-1], sf_series) < 1e-9
-    assert rel(pdfg[-1], ypdf / xg[-1]) < 1e-9
-    # quantiles invert the survival function on both sides of the join
-    s = np.geomspace(1e-200, 0.49, 200)
-    assert np.allclose(_stable_sf_std(alpha, _stable_isf_std(alpha, s)), s, rtol=1e-9, atol=0)
 
 
 # ---------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def main() -> int:
         sigma = 1.0 / (STEP * T_STEPS) ** (1 / alpha) if noisy else 0.0
         heavy = alpha < 2
         study = poc.compress_study(
-            net, gaussian_start, alpha=alpha, sigma=sigma, step=STEP, n_steps=T_STEPS, ns=ns,
+            net, gaussian_start, alpha=alpha, sigma=sigma, T=STEP * T_STEPS, step=STEP, ns=ns,
             replicates=replicates, kappa=0.1, batch_size=32, seed=args.seed,
             # judged only for heavy tails: the error must decrease (interval below 0)
             expected=(0.5 - 1 / alpha) if heavy else None, relation="negative")

@@ -69,7 +69,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)  # markdown blocks for REPORT.md
     client: Any = None  # a dask.distributed.Client: run the work units there (None: serially)
-    cache: Any = None  # a poc._units.UnitCache of finished work units (None: no cache)
+    cache: Any = None  # a poc.cache.UnitCache of finished work units (None: no cache)
     dashboard: str | None = None  # the Dask dashboard's address, shown on the progress bar
     name: str = "check"  # set by run_check
     _units_bar: Any = field(default=None, repr=False)
@@ -97,7 +97,7 @@ class Context:
     def units_bar(self):
         """The check's one progress bar over its work units, on every worker.
 
-        Pass it as ``progress=`` to :func:`poc._units.run_units` and to the
+        Pass it as ``progress=`` to :func:`poc.units.run_units` and to the
         studies: each call adds its units to the bar's total, so a check shows
         a single bar however many studies it runs. It links to the Dask
         dashboard when one runs; :func:`run_check` closes it.

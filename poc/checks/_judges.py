@@ -7,53 +7,20 @@ on known truths; they live here so that no check imports another's verdicts.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
-from scipy import integrate, optimize, stats
 
 from .._validation import check_array, check_real
-from .noise import stable_cdf
+from ..stable import mean_abs as mean_abs_stable
+from ..stable import median_abs as median_abs_stable
 
 __all__ = ["HILL_BIAS", "RATIO_Z_MAX", "Z_MAX", "hill_verdict", "linear_ratio_verdict",
-           "mean_abs_stable"]
+           "mean_abs_stable", "median_abs_stable"]
 
 Z_MAX = 4.0  # two-sided P(|Z| > 4) = 6e-5 per z-test: false alarms are negligible over a run
 HILL_BIAS = 0.15  # compress check: Hill (k = sqrt n) on column norms, light-tailed part, n ~ 2e3
 RATIO_Z_MAX = 4.0  # sign test of the linear coupling error at its exact median: P = 6e-5
-
-
-def mean_abs_stable(alpha: float) -> float:
-    """``E|X|`` for ``X ~ S_alpha(1)``: ``2 Gamma(1 - 1/alpha) / pi`` (alpha > 1)."""
-    return 2.0 * math.gamma(1.0 - 1.0 / alpha) / math.pi
-
-
-@functools.lru_cache(maxsize=4)
-def _cdf(alpha: float):
-    """The noise check's tabulated CDF of S_alpha(1), built once per alpha."""
-    return stable_cdf(alpha)
-
-
-@functools.lru_cache(maxsize=8)
-def _median_abs_stable(alpha: float) -> float:
-    """Median of |X|, X ~ S_alpha(1): the root of F(m) = 3/4.
-
-    F by Gil-Pelaez inversion of the characteristic function exp(-|t|^alpha),
-    ``F(m) = 1/2 + (1/pi) int_0^T sin(t m) exp(-t^alpha) / t dt`` with
-    ``T = 40^(1/alpha)`` (the rest of the integral is below e^-40): a few
-    milliseconds, where scipy's levy_stable CDF takes seconds. Agrees with the
-    noise check's tabulated CDF to 1e-7, and at alpha = 2 with
-    ``sqrt(2) Phi^-1(3/4)`` to 1e-15.
-    """
-    T = 40.0 ** (1.0 / alpha)
-
-    def F(m: float) -> float:
-        v = integrate.quad(lambda t: math.sin(t * m) * math.exp(-t ** alpha) / t if t > 0 else m,
-                           0.0, T, limit=200, epsabs=1e-13, epsrel=1e-12)[0]
-        return 0.5 + v / math.pi
-
-    return float(optimize.brentq(lambda m: F(m) - 0.75, 0.01, 10.0, xtol=1e-12))
 
 
 def linear_ratio_verdict(ratios, alpha: float) -> tuple[bool, str]:
@@ -86,9 +53,9 @@ def linear_ratio_verdict(ratios, alpha: float) -> tuple[bool, str]:
     """
     alpha = check_real(alpha, "alpha", low=1.0, high=2.0, low_open=True)
     r = check_array(np.ravel(np.asarray(ratios, dtype=np.float64)), "ratios", ndim=1, min_size=16)
-    m0 = (math.sqrt(2.0) * stats.norm.ppf(0.75) if alpha == 2.0 else _median_abs_stable(alpha))
+    # alpha = 2: E|N(0, 2)| in closed form, as the chaos check's exact E|e| has it
     mean_abs = 2.0 / math.sqrt(math.pi) if alpha == 2.0 else mean_abs_stable(alpha)
-    target = m0 / mean_abs
+    target = median_abs_stable(alpha) / mean_abs
     N = r.size
     below = int(np.count_nonzero(r < target))
     z = (below - 0.5 * N) / math.sqrt(0.25 * N)

@@ -1,6 +1,6 @@
 r"""Check ``chaos``: propagation of chaos at rate n^(-1/2) for the mean-field network.
 
-Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; docs/theory.rst, #theory-chain, chain
+Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; :ref:`theory-chain`, chain
 item 2). For the mean-field network with a bounded smooth activation driven by
 alpha-stable noise, each of the n particles stays, up to a fixed horizon T,
 within ``O(n^(-1/2))`` of an independent copy of the McKean-Vlasov SDE:
@@ -55,7 +55,9 @@ Numba kernels are cached (their first compilation adds ~15-20 s). Full:
 n = 2^5 .. 2^13, 32 network replicates (W_1 on 24), 512 linear replicates,
 N = 262144; about 4-6 minutes. Rates are log-log
 least-squares slopes of the replicate means, with bootstrap intervals over
-replicates (:func:`poc.rates.fit_rate`). Sliced W_1 against the fixed
+replicates (:func:`poc.rates.fit_rate`); the network cases use the study's
+own fit of each curve (:meth:`poc.studies.StudyResult.curve`), its bootstrap
+seeded by ``ctx.rng(10 | 11 | 12, alpha index)``. Sliced W_1 against the fixed
 reference uses a prefix-sum kernel, ``O(n log N)`` per direction.
 
 Verdicts and thresholds.
@@ -92,13 +94,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._units import Unit, map_concurrently, run_units
 from ..data import teacher_student
 from ..drifts import LinearMeanField, MeanFieldNetwork
 from ..limits import ReferenceCloud, coupled_run
 from ..particles import Trajectory
 from ..rates import RateFit, Verdict, fit_rate, judge
 from ..studies import StudyWarning, chaos_study
+from ..units import Unit, map_concurrently, run_units
 from ..wasserstein import require_finite_moment
 from ._base import Case, Context
 from ._judges import linear_ratio_verdict, mean_abs_stable
@@ -279,16 +281,18 @@ class GaussianStart:
 
 def _network_alpha(ctx: Context, st: Settings, net: MeanFieldNetwork, alpha: float,
                    ia: int) -> dict:
-    """One :func:`poc.chaos_study` of the network at ``alpha`` (default reference N = 32 n_max)."""
+    """One :func:`poc.chaos_study` of the network at ``alpha`` (default reference N = 32 n_max):
+    its three curves, each with the one fit the study made (bootstrap seeds
+    ``ctx.rng(10 | 11 | 12, ia)``), and its reference size and error."""
     res = chaos_study(net, GaussianStart(st.d), alpha=alpha, sigma=st.sigma, T=st.horizon,
-                      step=st.step, ns=st.ns, replicates=st.reps_net, noise="iid",
-                      seed=ctx.rng(1, ia), progress=ctx.units_bar(), client=ctx.client,
-                      cache=ctx.cache)
-    d = res.data
-    k = st.reps_w1_net
-    return {"alpha": alpha, "N": d["reference_size"], "ce": np.stack(d["coupling_error"]),
-            "w1p": np.stack(d["w1_particles"])[:, :k], "w1c": np.stack(d["w1_iid_floor"])[:, :k],
-            "ref_ratio": d["reference_ratio"], "study": res}
+                      step=st.step, ns=st.ns, replicates=st.reps_net,
+                      w1_replicates=st.reps_w1_net, noise="iid", seed=ctx.rng(1, ia),
+                      fit_seed=[ctx.rng(10, ia), ctx.rng(11, ia), ctx.rng(12, ia)],
+                      progress=ctx.units_bar(), client=ctx.client, cache=ctx.cache)
+    ce, w1p, w1c = (res.curve(k) for k in ("coupling_error", "w1_particles", "w1_iid_floor"))
+    return {"alpha": alpha, "N": res.data["reference_size"], "ce": ce.as_array(),
+            "w1p": w1p.as_array(), "w1c": w1c.as_array(), "fit": ce.fit, "fit_w1p": w1p.fit,
+            "fit_w1c": w1c.fit, "ref_ratio": res.data["reference_ratio"], "study": res}
 
 
 @dataclass(frozen=True)
@@ -371,11 +375,10 @@ def run(ctx: Context) -> list[Case]:
 
     cases: list[Case] = []
     n_max = ns[-1]
-    for k, res in enumerate(net_res):
+    for res in net_res:
         a = res["alpha"]
-        fit = _fit(ns, res["ce"], seed=ctx.rng(10, k))
+        fit = res["fit"]
         v = network_verdict(fit)
-        res["fit"] = fit
         cases.append(Case(
             name=f"network coupling error, alpha={a:g}", passed=v.passed,
             detail=(f"mean_i |x_i^n(T) - xbar_i(T)| over n = {ns[0]}..{n_max}, {st.reps_net} "
@@ -386,11 +389,9 @@ def run(ctx: Context) -> list[Case]:
             measured_rate=fit.slope, ci=fit.ci, expected_rate=EXPECTED,
             values={"n": list(ns), "mean": _mean_list(res["ce"]),
                     "replicates": res["ce"], "reference_size": res["N"]}))
-    for k, res in enumerate(net_res):
+    for res in net_res:
         a = res["alpha"]
-        fp = _fit(ns, res["w1p"], seed=ctx.rng(11, k))
-        fc = _fit(ns, res["w1c"], seed=ctx.rng(12, k))
-        res["fit_w1p"], res["fit_w1c"] = fp, fc
+        fp, fc = res["fit_w1p"], res["fit_w1c"]
         v = w1_verdict(fp, fc)
         w_p, w_c = res["w1p"][-1].mean(), res["w1c"][-1].mean()
         ce_last = res["ce"][-1].mean()

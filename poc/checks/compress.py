@@ -1,6 +1,6 @@
 r"""Check ``compress``: heavy-tailed noisy SGD makes the trained network compressible.
 
-Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; docs/theory.rst, #theory-chain, chain
+Claim (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125; :ref:`theory-chain`, chain
 item 3). Train the mean-field network by noisy SGD with alpha-stable noise,
 ``alpha < 2``. As the width n grows the trained columns ``theta_i`` become
 i.i.d. copies of a heavy-tailed limit law (propagation of chaos), so for every
@@ -42,17 +42,18 @@ Method.
   (:func:`poc.compress.best_k_error`), the paper's prunable fraction at
   threshold 0.1 (:func:`poc.compress.prunable_fraction`) and the training loss.
 * Rates: log-log least-squares slope of the replicate-mean error against n,
-  with bootstrap intervals over replicates (:func:`poc.rates.fit_rate`).
+  with bootstrap intervals over replicates (:func:`poc.rates.fit_rate`): the
+  study's own fit of each kappa's curve, its bootstrap seeded by 0.
   Reference exponent: for i.i.d. rows whose norms have tail index
   ``alpha < 2`` the squared norms sum like ``n^(2/alpha)`` while the dropped
   ``(1 - kappa) n`` smallest sum like ``n``, so the error decays like
   ``n^(1/2 - 1/alpha)``: -1/3, -3/14 and -1/8 for alpha = 1.2, 1.4, 1.6
   (and about -0.06 at alpha = 1.8, too slow to resolve at these widths).
 * Tails: survival function of the column norms at the largest n (all
-  replicates pooled), with the Hill estimate (``k = sqrt(n)`` upper order
-  statistics, per replicate) and the block-sum estimate on the norms times
-  independent random signs (the block-sum estimator needs centred symmetric
-  data; :func:`poc.compress.block_sum_tail_index`), against alpha.
+  replicates pooled; the study's ``data["norms_at_n_max"]``), with the study's
+  Hill estimate (``k = sqrt(n)`` upper order statistics, per replicate) and the
+  block-sum estimate on the norms times independent random signs (the block-sum
+  estimator needs centred symmetric data; :func:`poc.compress.block_sum_tail_index`), against alpha.
 
 Verdicts and thresholds.
 
@@ -90,13 +91,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._units import map_concurrently
-from ..compress import best_k_error, block_sum_tail_index, hill, prunable_fraction
+from ..compress import best_k_error, block_sum_tail_index, prunable_fraction
 from ..data import teacher_student
 from ..drifts import MeanFieldNetwork
 from ..particles import simulate
-from ..rates import RateFit, Verdict, fit_rate, judge
+from ..rates import RateFit, Verdict, judge
 from ..studies import compress_study
+from ..units import map_concurrently
 from ._base import Case, Context
 from ._judges import hill_verdict
 
@@ -203,16 +204,12 @@ def expected_exponent(alpha: float) -> float:
     return 0.5 - 1.0 / alpha
 
 
-def decay_verdict(ns, errors, alpha: float) -> tuple[RateFit, Verdict]:
-    """Fit the error against n and judge whether it decreases (interval below 0).
+def decay_verdict(fit: RateFit, alpha: float) -> Verdict:
+    """Judge whether the fitted error decreases with n (interval below 0).
 
-    Parameters
-    ----------
-    ns : (k,) widths; errors : (k, r) replicate errors; alpha : the noise index
-    (only for the reference exponent recorded in the verdict).
+    ``alpha`` (the noise index) only gives the reference exponent recorded in the verdict.
     """
-    fit = fit_rate(ns, errors)
-    return fit, judge(fit, expected_exponent(alpha), tolerance=0.0, relation="negative")
+    return judge(fit, expected_exponent(alpha), tolerance=0.0, relation="negative")
 
 
 def describe_control(fit: RateFit, errors_last: float) -> str:
@@ -228,20 +225,19 @@ def describe_control(fit: RateFit, errors_last: float) -> str:
     return f"{head}: {shape}; error {errors_last:.3f} at the largest n"
 
 
-def tail_estimates(norms: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
-    """Hill (``k = sqrt(n)``) and block-sum (random signs) tail indices of one sample of norms.
+def signed_block_sum(norms: np.ndarray, rng: np.random.Generator) -> float:
+    """Block-sum tail index of one sample of norms, given random signs.
 
     The block-sum estimator needs centred symmetric data, so the norms are
     multiplied by independent signs first (same tail, now symmetric). An
-    estimate the estimator refuses (a non-positive ``1/alpha``) is NaN.
+    estimate the estimator refuses (a non-positive ``1/alpha``) is NaN. (The
+    Hill estimate of the same norms is the study's, ``data["hill"]``.)
     """
-    h = hill(norms)
     signs = np.where(rng.random(norms.size) < 0.5, -1.0, 1.0)
     try:
-        b = block_sum_tail_index(norms * signs)
+        return block_sum_tail_index(norms * signs)
     except ValueError:
-        b = math.nan
-    return h, b
+        return math.nan
 
 
 @dataclass
@@ -249,6 +245,7 @@ class Results:
     """Everything measured for one condition."""
 
     errors: np.ndarray  # (k, r, len(KAPPAS))
+    fits: list  # the study's fit of each kappa's error (one interval per curve)
     prunable: np.ndarray  # (k, r)
     loss: np.ndarray  # (k, r)
     norms_last: list = field(default_factory=list)  # row norms at the largest n, per replicate
@@ -276,24 +273,27 @@ def experiment(ctx: Context, s: Settings, conds: list[Condition]) -> tuple[dict,
     init_loss = net.loss(s.init_scale * ctx.rng(5).standard_normal((int(ns[-1]), s.d)))
 
     def study(c):
+        # every kappa's bootstrap seeded by 0 (fit_rate's default), as this check always did
         return compress_study(net, ScaledGaussianStart(s.d, s.init_scale), alpha=c.alpha,
-                              sigma=c.sigma(s), step=s.step, n_steps=s.n_steps,
+                              sigma=c.sigma(s), T=s.horizon, step=s.step,
                               ns=[int(n) for n in ns], replicates=r, kappa=KAPPAS,
                               noise=c.kind, threshold=PRUNE_THRESHOLD,
                               batch_size=s.batch_size, seed=ctx.rng(1, c.key),
-                              progress=ctx.units_bar(), client=ctx.client, cache=ctx.cache)
+                              fit_seed=[0] * len(KAPPAS), progress=ctx.units_bar(),
+                              client=ctx.client, cache=ctx.cache)
 
     # on a cluster the conditions' units are in flight together (same numbers as in turn)
     studies = map_concurrently(study, conds, ctx.client)
     res = {}
     for c, st in zip(conds, studies, strict=True):
         d = st.data
-        errors = np.stack([np.stack(d["best_k_error"][f"{kap:g}"]) for kap in KAPPAS], axis=2)
-        out = Results(errors, np.stack(d["prunable_fraction"]), np.stack(d["loss"]),
-                      norms_last=list(d["_norms_at_n_max"]))
-        est = np.array([tail_estimates(a, ctx.rng(2, c.key, rep))
-                        for rep, a in enumerate(out.norms_last)])
-        out.hill, out.block_sum = est[:, 0], est[:, 1]
+        curves = [st.curve(f"best_k_error[{kap:g}]") for kap in KAPPAS]
+        out = Results(np.stack([cv.as_array() for cv in curves], axis=2),
+                      [cv.fit for cv in curves], np.stack(d["prunable_fraction"]),
+                      np.stack(d["loss"]), norms_last=list(d["norms_at_n_max"]),
+                      hill=np.asarray(d["hill"]))
+        out.block_sum = np.array([signed_block_sum(a, ctx.rng(2, c.key, rep))
+                                  for rep, a in enumerate(out.norms_last)])
         res[c.key] = out
     return res, init_loss
 
@@ -311,7 +311,8 @@ def run_with(ctx: Context, s: Settings) -> list[Case]:
     verdicts: dict[tuple[int, int], Verdict] = {}
     for c in conds:
         for j in range(len(KAPPAS)):
-            fits[c.key, j], verdicts[c.key, j] = decay_verdict(ns, res[c.key].errors[:, :, j], c.alpha)
+            fits[c.key, j] = res[c.key].fits[j]
+            verdicts[c.key, j] = decay_verdict(fits[c.key, j], c.alpha)
 
     controls = [c for c in conds if c.role != "heavy"]
     control_slopes = {

@@ -30,7 +30,7 @@ norms first, :func:`poc.compress.best_k_approximation`), the pruning-rule
 fraction (:func:`poc.compress.prunable_fraction`, threshold 0.1) and the
 test accuracy of the network pruned by that rule.
 
-Work units (:mod:`poc._units`). Each training run (replicate seed,
+Work units (:mod:`poc.units`). Each training run (replicate seed,
 configuration) is a work unit, :class:`TrainingRun`, run serially or on a
 Dask client (``poc validate --scheduler``) with the same numbers, and stored
 in the unit cache when there is one; the digits split is built once and
@@ -73,10 +73,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._units import Unit, run_units, study_id
 from ..compress import best_k_approximation, prunable_fraction
 from ..data import load_digits
 from ..training import train
+from ..units import Unit, run_units, study_id
 from ._base import Case, Context
 
 NAME = "digits"
@@ -215,7 +215,7 @@ def verdicts(acc0: dict, rule: dict, kept: dict, alphas=ALPHAS,
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """One training run of the check: a work unit (:mod:`poc._units`).
+    """One training run of the check: a work unit (:mod:`poc.units`).
 
     ``alpha`` None is plain SGD (``sigma`` then unused). The unit's seed words
     are ``(seed, study id, replicate seed)`` for every configuration of one

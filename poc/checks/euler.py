@@ -1,6 +1,6 @@
 r"""Check ``euler``: strong error of the Euler scheme and of minibatch noisy SGD.
 
-Claim (our reading of the paper's discretization bound; documentation: docs/theory.rst, #theory-euler).
+Claim (our reading of the paper's discretization bound; documentation: :ref:`theory-euler`).
 The strong error of the Euler scheme of the n-particle SDE is bounded like
 ``(n * eta)^(1/alpha)``: its order in the step ``eta`` is at least ``1/alpha``.
 The paper's algorithm is minibatch noisy SGD; what its compressibility result
@@ -30,7 +30,7 @@ resampled, since one replicate's errors at all steps share a path).
   step ``eta_n / 8``; plus, for information, the error against n at a fixed
   step (full gradient and minibatch, alpha = 1.5).
 
-Work units (:mod:`poc._units`). Every measurement is a list of work units
+Work units (:mod:`poc.units`). Every measurement is a list of work units
 that run serially, or on a Dask client (``poc validate --scheduler``), with
 the same numbers, and are stored in the unit cache when there is one: (a),
 (b) and (c1) are :func:`poc.euler_study` units (blocks of replicates); the
@@ -38,7 +38,7 @@ sweeps in n ((c2) and the fixed-step series) are :class:`SweepUnit` s, blocks
 of about 64 particles (one replicate per unit from n = 64 on) with their own
 N(0, I) starts and seeds ``SeedSequence([seed, study id, task, n index,
 block])``, the network shared by reference. The fifteen tasks are
-independent: with a client they run at once (:func:`poc._units.map_concurrently`),
+independent: with a client they run at once (:func:`poc.units.map_concurrently`),
 so the workers never wait for one task's serial fit. One progress bar counts
 the units of all of them.
 
@@ -77,12 +77,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .._units import Unit, map_concurrently, run_units, study_id
 from ..data import teacher_student
 from ..drifts import FeatureDrift, MeanFieldNetwork
 from ..euler import strong_error
 from ..rates import RateFit, fit_rate, judge
 from ..studies import euler_study
+from ..units import Unit, map_concurrently, run_units, study_id
 from ._base import Case, Context
 from .chaos import GaussianStart
 
@@ -223,7 +223,7 @@ SWEEP_PARTICLES = 64
 
 @dataclass(frozen=True)
 class SweepUnit:
-    """A block of replicates of one n of a sweep in n: a work unit (:mod:`poc._units`).
+    """A block of replicates of one n of a sweep in n: a work unit (:mod:`poc.units`).
 
     ``count`` replicates of the network particle system with ``n`` particles,
     each from its own N(0, I) start, run with step ``step`` (minibatch SGD when

@@ -76,11 +76,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._units import Unit, run_units, study_id
 from ..compress import fraction_prune, mce_prune
 from ..data import load_mnist
 from ..experiments import TrainingWarning, train_fcn
 from ..rates import fit_rate
+from ..units import Unit, run_units, study_id
 from ._base import Case, Context
 
 NAME = "mnist"
@@ -177,7 +177,7 @@ def same_count_curve(r, Xt, yt, chunk: int = 100) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RunUnit:
-    """One training run of the table: a work unit (:mod:`poc._units`)."""
+    """One training run of the table: a work unit (:mod:`poc.units`)."""
 
     width: int
     cfg: tuple

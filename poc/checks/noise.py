@@ -8,7 +8,7 @@ neuron kind repeats one stable scalar along each row.
 
 Method.
 * One-sample Kolmogorov-Smirnov tests against scipy's exact CDF. scipy's
-  ``levy_stable.cdf`` costs about half a millisecond a point, so it is
+  ``levy_stable.cdf`` is slow point by point (:ref:`ug-performance-timings`), so it is
   tabulated once per law on ~1200 points and interpolated monotonically
   (PCHIP; interpolation error < 1e-6, far below the KS resolution
   ``1/sqrt(n)``); see :func:`stable_cdf` for the two regions where scipy's
@@ -22,7 +22,7 @@ Method.
   characteristic function is ``exp(-sum_j |u_j|^alpha)``, must *fail* the same
   test: this control shows the test can tell the two apart.
 
-Work units (:mod:`poc._units`). The 13 sampler tests are grouped by the law
+Work units (:mod:`poc.units`). The 13 sampler tests are grouped by the law
 they test, 9 laws, and each law is a work unit, :class:`SamplerLaw`, 1-3 s
 (its CDF table, built once, and its tests' samples and statistics), with seed
 words ``(seed, study id, law index)``: the laws run serially or on a Dask
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import interpolate, stats
 
-from .._units import Unit, run_units, study_id
 from ..noise import _noise, _positive_stable, _stable
+from ..units import Unit, run_units, study_id
 from ._base import Case, Context
 
 NAME = "noise"
@@ -51,8 +51,16 @@ KS_PVALUE_MIN = 1e-3  # ~12 KS tests: a correct sampler fails one with probabili
 Z_MAX = 4.5  # two-sided P(|Z| > 4.5) = 7e-6 per CF point, ~2e-4 over all points of a run
 
 
+@functools.lru_cache(maxsize=16)
 def stable_cdf(alpha: float, beta: float = 0.0):
-    """Return a fast, accurate CDF of ``levy_stable(alpha, beta)`` (vectorised callable).
+    """Return a fast CDF of scipy's ``levy_stable(alpha, beta)`` (vectorised callable).
+
+    This is the independent reference the samplers (this check), the
+    calibration check and the tests are judged against: it evaluates scipy's
+    ``levy_stable``, not :mod:`poc.stable` (the library's own stable law,
+    which the Wasserstein estimators and the verdicts use), so that an error
+    in either shows as a disagreement. It is built once per law in each
+    process (several sampler tests share a law) and cached.
 
     ``beta`` is 0 (symmetric) or 1 with ``alpha < 1`` (positive). scipy's CDF
     is tabulated for ``0.01 <= |x| <= 1e3`` and interpolated with PCHIP
@@ -103,12 +111,6 @@ def stable_cdf(alpha: float, beta: float = 0.0):
     return cdf
 
 
-@functools.lru_cache(maxsize=16)
-def _table(alpha: float, beta: float = 0.0):
-    """:func:`stable_cdf`, built once per law in each process (several sampler tests share a law)."""
-    return stable_cdf(alpha, beta)
-
-
 def _ks_case(name: str, x: np.ndarray, cdf) -> Case:
     res = stats.kstest(x, cdf)
     ok = bool(res.pvalue > KS_PVALUE_MIN)
@@ -151,11 +153,11 @@ def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
     if u.kind == "ks":
         x = _stable(rng, a, n)
         fig = x if u.keep else None
-        cases.append(_ks_case(f"stable alpha={a:g} vs levy_stable", x, _table(a)))
+        cases.append(_ks_case(f"stable alpha={a:g} vs levy_stable", x, stable_cdf(a)))
     elif u.kind == "pos":
         x = _positive_stable(rng, a, n)
         cases.append(_ks_case(f"positive stable alpha={a:g} vs levy_stable(beta=1)", x,
-                              _table(a, 1.0)))
+                              stable_cdf(a, 1.0)))
     elif u.kind == "cf":
         g_dirs, g_iid = (np.random.default_rng(s) for s in ss.spawn(2))
         us = g_dirs.standard_normal((8, 3))
@@ -176,7 +178,7 @@ def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
             detail=f"max |z| = {zmax_iid:.1f} (the test must reject it: pass if >= {Z_MAX})",
             values={"max_abs_z": zmax_iid}))
         cases.append(_ks_case(f"isotropic marginal alpha={a:g} vs levy_stable", iso[:, 0],
-                              _table(a)))
+                              stable_cdf(a)))
         fig = (us, emp, exact, a, emp_iid) if u.keep else None
     elif u.kind == "neuron":
         x = _noise(rng, a, n, 4, "neuron")
@@ -185,7 +187,7 @@ def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
                           detail="every row repeats one scalar" if const else
                           "rows are not constant"))
         cases.append(_ks_case(f"neuron kind column alpha={a:g} vs levy_stable", x[:, 0],
-                              _table(a)))
+                              stable_cdf(a)))
     else:
         raise ValueError(f"kind must be one of 'ks', 'pos', 'cf', 'neuron', got {u.kind!r}")
     return {"cases": cases, "figure": fig}
@@ -193,7 +195,7 @@ def sampler_test(u: SamplerCase, ss: np.random.SeedSequence) -> dict:
 
 @dataclass(frozen=True)
 class SamplerLaw:
-    """The sampler tests against one law: a work unit (:mod:`poc._units`).
+    """The sampler tests against one law: a work unit (:mod:`poc.units`).
 
     Its tests share the law's CDF table (about a second to build from scipy),
     so that a cluster builds each table once; test k draws from child k of

@@ -42,7 +42,7 @@ alone (:func:`run_cases`), which the fault-injection tests use. The cases
 call the instruments through their modules (``poc.compress.hill``, ...), so
 a fault injected into a module is seen.
 
-Work units (:mod:`poc._units`). Every case function is a work unit,
+Work units (:mod:`poc.units`). Every case function is a work unit,
 :class:`CalibrationCase` (its key, the mode and the seed; the function draws
 from ``SeedSequence([seed, *case key])`` as when it runs alone, so the numbers
 do not depend on where it runs): serially, or on a Dask client (``poc
@@ -67,7 +67,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._units import Unit, run_units, study_id
+from ...units import Unit, run_units, study_id
 from .._base import Case, Context, one_line
 from ._compress import case_best_k_direct, case_hill_pareto, case_prune_rules
 from ._models import (
@@ -191,7 +191,7 @@ def calibration_unit(u: CalibrationCase, ss: np.random.SeedSequence, shared=None
 def run_cases(ctx: Context, keys=None) -> list[Case]:
     """Run the cases named in ``keys`` (all of :data:`CASES` when None), in report order.
 
-    Each case function is a work unit (:func:`poc._units.run_units`): on
+    Each case function is a work unit (:func:`poc.units.run_units`): on
     ``ctx.client`` when there is one, counted on ``ctx.units_bar()``; never
     from the cache (the instruments are measured afresh on every run).
     """

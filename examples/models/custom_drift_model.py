@@ -2,14 +2,14 @@
 
     b(x_i, mu) = -x_i / 2 + (1/n) sum_j tanh(x_j - x_i),   d = 1:
 
-a spring towards 0 and a bounded attraction (``examples/custom_drift.py`` simulates
+a spring towards 0 and a bounded attraction (``examples/plot_03_custom_drift.py`` simulates
 it and draws the cloud). Run (from the repository root), for the Euler order:
 
-    poc study euler examples/custom_drift_model.py --alpha 1.5 --out figures
+    poc study euler examples/models/custom_drift_model.py --alpha 1.5 --out figures
 
 and for propagation of chaos:
 
-    poc study chaos examples/custom_drift_model.py --alpha 1.5 --expected -0.5 --out figures
+    poc study chaos examples/models/custom_drift_model.py --alpha 1.5 --expected -0.5 --out figures
 """
 
 import math

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 import warnings
 
-from ._model_file import load_model
+from .chaos import chaos_study
+from .compress import compress_study
+from .euler import euler_study
+from .model_file import load_model
 
 _BUILTIN = {"alpha": [1.5], "sigma": 1.0, "T": 1.0, "step": 0.02,
             "steps": [2.0**-3, 2.0**-4, 2.0**-5, 2.0**-6], "ns": [32, 64, 128, 256],
@@ -29,19 +32,14 @@ def _options(args, model) -> dict:
 
 
 def _run_one(study: str, model, o: dict, alpha: float, seed: int, progress):
-    from . import studies
-
     common = {"alpha": alpha, "sigma": o["sigma"], "noise": o["noise"], "seed": seed,
               "expected": o["expected"], "progress": progress}
-    if study == "chaos":
-        return studies.chaos_study(model.drift, model.x0, T=o["T"], step=o["step"], ns=o["ns"],
-                                   replicates=o["replicates"], **common)
     if study == "euler":
-        return studies.euler_study(model.drift, model.x0, T=o["T"], steps=o["steps"],
-                                   replicates=o["replicates"], **common)
-    n_steps = studies._n_steps(float(o["T"]), float(o["step"]))
-    return studies.compress_study(model.drift, model.x0, step=o["step"], n_steps=n_steps,
-                                  ns=o["ns"], replicates=o["replicates"], **common)
+        return euler_study(model.drift, model.x0, T=o["T"], steps=o["steps"],
+                           replicates=o["replicates"], **common)
+    run = chaos_study if study == "chaos" else compress_study
+    return run(model.drift, model.x0, T=o["T"], step=o["step"], ns=o["ns"],
+               replicates=o["replicates"], **common)
 
 
 def run_study_command(args, check_out=None) -> int:
@@ -50,8 +48,8 @@ def run_study_command(args, check_out=None) -> int:
     ``check_out(path)`` validates the output folder once the model file has loaded, before
     the (long) run.
     """
-    from .plotting import new_figure
-    from .report import atomic_save_figure, atomic_write_json
+    from ..plotting import new_figure
+    from ..report import atomic_save_figure, atomic_write_json
 
     model = load_model(args.model)
     if args.seed < 0:

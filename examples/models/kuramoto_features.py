@@ -1,4 +1,4 @@
-"""The Kuramoto-type model of ``examples/kuramoto.py`` in its exact feature form.
+"""The Kuramoto-type model of ``examples/models/kuramoto.py`` in its exact feature form.
 
     b(x, mu) = -x + int sin(y - x) mu(dy) = -x + cos(x) E sin(y) - sin(x) E cos(y),
 
@@ -8,7 +8,8 @@ same numbers up to rounding.
 
 Run (from the repository root):
 
-    poc study chaos examples/kuramoto_features.py --alpha 1.5 --ns 32,64,128,256 --expected -0.5 --out figures
+    poc study chaos examples/models/kuramoto_features.py --alpha 1.5 --ns 32,64,128,256 \
+        --expected -0.5 --out figures
 """
 
 import math

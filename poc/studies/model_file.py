@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .inputs import check_start
+
 OPTIONS = ("alpha", "sigma", "T", "step", "steps", "ns", "replicates", "noise", "expected")
 
 
@@ -38,8 +40,7 @@ class Model:
 
 def load_model(path) -> Model:
     """Import ``path`` and check its ``drift``, ``x0`` and ``defaults``."""
-    from .drifts import Drift
-    from .studies import _check_start
+    from ..drifts import Drift
 
     path = Path(path)
     if not path.is_file():
@@ -66,11 +67,11 @@ def load_model(path) -> Model:
         raise ModelFileError(f"model file {path} does not define `x0` (a callable (n, rng) -> "
                              "(n, d) array, or one point of shape (d,))")
     try:
-        start = _check_start(module.x0)
+        start = check_start(module.x0)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"model file {path}: wrong `x0`: {exc}") from exc
     try:  # x0's dimension must suit the drift (e.g. a network's input dimension)
-        module.drift._check_state(8, start.d)
+        module.drift.check_state(8, start.d)
     except ValueError as exc:
         raise ModelFileError(f"model file {path}: `x0` gives points in R^{start.d}, which "
                              f"`drift` does not accept: {exc}") from exc

@@ -8,11 +8,11 @@ Lipschitz, so propagation of chaos at rate n^(-1/2) is expected whatever alpha.
 
 Run (from the repository root):
 
-    poc study chaos examples/kuramoto.py --alpha 1.5 --ns 32,64,128,256 --expected -0.5 --out figures
+    poc study chaos examples/models/kuramoto.py --alpha 1.5 --ns 32,64,128,256 --expected -0.5 --out figures
 
 (``python -m poc study ...`` if the console script is not installed). The same
 model through its exact feature form, sin(y - x) = sin y cos x - cos y sin x, is
-``examples/kuramoto_features.py``.
+``examples/models/kuramoto_features.py``.
 """
 
 import math

@@ -1,0 +1,235 @@
+"""The compress study: best-k error and prunable fraction of the final cloud against n
+(:func:`compress_study`)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_real
+from ..noise import NOISE_KINDS
+from ..units import Unit, master_seed, run_units, study_id
+from .fitting import curve_seeds, fit_curve, fmt_ci
+from .inputs import (
+    Start,
+    blocks,
+    check_drift,
+    check_horizon,
+    check_ns,
+    check_replicates,
+    check_start,
+    check_verdict_args,
+    gather,
+)
+from .result import Series, StudyResult
+
+__all__ = ["compress_study"]
+
+
+@dataclass(frozen=True)
+class _CompressUnit:
+    n: int
+    count: int
+    keep_norms: bool
+    step: float
+    n_steps: int
+
+
+@dataclass(frozen=True, eq=False)
+class _CompressShared:
+    drift: Any
+    start: Start
+    kappa: tuple
+    threshold: float
+    kw: dict
+
+
+def _compress_unit(cfg: _CompressUnit, ss, sh: _CompressShared) -> dict:
+    from ..compress import best_k_error, prunable_fraction
+    from ..particles import simulate
+
+    err = np.empty((cfg.count, len(sh.kappa)))
+    pf = np.empty(cfg.count)
+    loss = np.full(cfg.count, np.nan)
+    norms = []
+    has_loss = hasattr(sh.drift, "loss")
+    for i, child in enumerate(ss.spawn(cfg.count)):
+        rng = np.random.default_rng(child)
+        W = simulate(sh.drift, sh.start(cfg.n, rng), step=cfg.step, n_steps=cfg.n_steps,
+                     seed=rng, progress=False, **sh.kw).final
+        err[i] = best_k_error(W, list(sh.kappa))
+        pf[i] = prunable_fraction(W, sh.threshold)
+        if has_loss:
+            loss[i] = sh.drift.loss(W)
+        if cfg.keep_norms:
+            norms.append(np.linalg.norm(W, axis=1))
+    return {"err": err, "pf": pf, "loss": loss, "norms": norms}
+
+
+def _time_grid(T, step, n_steps, ns) -> tuple[float, float, dict[int, tuple[float, int]]]:
+    """``(T, step, {n: (step, step count)})`` from the horizon and the step.
+
+    ``n_steps`` is the deprecated spelling (with ``step``, instead of ``T``). Every n has
+    the same step today; a rule giving the step per n would fill the mapping here.
+    """
+    if n_steps is not None:
+        if T is not None:
+            raise TypeError("compress_study takes the horizon T and the step; n_steps (the old "
+                            "spelling of T / step) cannot be given with T")
+        step = check_real(step, "step", low=0.0, low_open=True)
+        n_steps = check_int(n_steps, "n_steps", low=1)
+        warnings.warn("compress_study(step=..., n_steps=...) is deprecated: give the horizon "
+                      f"instead, compress_study(T={step * n_steps:g}, step={step:g}) (T = step * "
+                      "n_steps; the step count is derived)", DeprecationWarning, stacklevel=3)
+        T = step * n_steps
+    elif T is None:
+        raise TypeError("compress_study() missing the keyword argument T (the horizon; the "
+                        "step count is T / step)")
+    else:
+        T, step, n_steps = check_horizon(T, step)
+    return T, step, {n: (step, n_steps) for n in ns}
+
+
+def _tails(block_list, out, n_max_index: int) -> tuple[list, np.ndarray]:
+    """The row norms of every replicate at n_max, and their Hill estimates."""
+    from ..compress import hill
+
+    norms = [a for (j, *_), o in zip(block_list, out, strict=True) if j == n_max_index
+             for a in o["norms"]]
+    return norms, np.array([hill(a) for a in norms])
+
+
+def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = None,
+                   step: float, ns, replicates, kappa=(0.1, 0.25), noise: str = "iid",
+                   threshold: float = 0.1, batch_size: int | None = None, seed=0, fit_seed=None,
+                   expected: float | None = None, tolerance: float = 0.05,
+                   relation: str = "equal", progress: bool | None = None, client=None,
+                   cache=None, n_steps: int | None = None) -> StudyResult:
+    r"""Compressibility of the final cloud: best-k error and prunable fraction against n.
+
+    Each replicate simulates the n-particle system (:func:`poc.simulate`) to
+    the horizon T and measures on the final cloud Theta (n, d), one row per
+    particle (a column of the network's weights):
+
+    * the relative best-k error ``||Theta - Theta^(kappa n)||_F / ||Theta||_F``
+      (keep the ``ceil(kappa n)`` rows of largest norm) for every kappa; the
+      main curve is that of the first kappa;
+    * the paper's prunable fraction (largest fraction of rows removable with
+      squared relative error ``<= threshold``);
+    * at the largest n, the row norms and their Hill estimate of the tail
+      index (``k = sqrt(n)`` upper order statistics), per replicate.
+
+    For rows with i.i.d. norms of tail index alpha < 2 the best-k error decays
+    like ``n^(1/2 - 1/alpha)``; light tails give no decay.
+
+    Parameters
+    ----------
+    drift : poc.drifts.Drift
+    x0 : callable or array_like, shape (d,)
+    alpha : float
+        Noise index in (0, 2].
+    sigma : float
+        Noise scale ``>= 0`` (0: no noise).
+    T, step : float
+        Horizon and Euler step, as in :func:`chaos_study`: ``step`` must divide ``T``.
+    ns, replicates
+        As in :func:`chaos_study`.
+    kappa : float or sequence of float, optional
+        Kept fractions in (0, 1].
+    noise : {"iid", "isotropic", "neuron"}, optional
+    threshold : float, optional
+        Error budget of the prunable fraction (default 0.1, the paper's).
+    batch_size : int, optional
+        Minibatch size (noisy SGD) for a MeanFieldNetwork drift.
+    seed, fit_seed, expected, tolerance, relation, progress, client, cache
+        As in :func:`chaos_study` (one curve per kappa).
+    n_steps : int, optional
+        Deprecated: ``step=h, n_steps=K`` is ``T=h * K, step=h`` (a DeprecationWarning
+        says so).
+
+    Returns
+    -------
+    StudyResult
+        Curves (:meth:`~StudyResult.curve`): ``"best_k_error[<kappa>]"`` per
+        kappa, e.g. ``"best_k_error[0.1]"``, the first kappa's the main one.
+        ``data``: ``n``; ``kappa``; ``best_k_error`` (per kappa, ``"0.1"``,
+        one replicate array per n); ``prunable_fraction`` (one replicate
+        array per n); ``loss`` (networks only, one replicate array per n);
+        ``norms_at_n_max`` (per replicate at n_max, the n_max row norms; not
+        in :meth:`~StudyResult.to_dict`); ``hill`` (per replicate at n_max,
+        the Hill estimate of those norms); ``replicates`` (per n).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``ns``, ``replicates < 2``, bad x0, kappa outside (0, 1], ``step``
+        not dividing ``T``, other out-of-range parameters.
+    """
+    from .._threads import serial_blas
+
+    drift = check_drift(drift)
+    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
+    sigma = check_real(sigma, "sigma", low=0.0)
+    ns = check_ns(ns)
+    T, step, grid = _time_grid(T, step, n_steps, ns)
+    reps = check_replicates(replicates, ns)
+    noise = check_choice(noise, "noise", NOISE_KINDS)
+    kap = tuple(float(k) for k in np.atleast_1d(np.asarray(kappa, dtype=float)))
+    for k in kap:
+        check_real(k, "kappa", low=0.0, high=1.0, low_open=True)
+    threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
+    expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
+    start = check_start(x0)
+    seed = master_seed(seed)
+    sid = study_id("compress_study")
+    fit_seeds = curve_seeds(fit_seed, len(kap), seed, sid)
+    kw = {"alpha": alpha, "sigma": sigma, "noise": noise, "batch_size": batch_size}
+    sh = _CompressShared(drift, start, kap, threshold, kw)
+    block_list = list(blocks(ns, reps))
+    units = [Unit.make(seed, sid, (2, j, b), _CompressUnit(n, c, n == ns[-1], *grid[n]))
+             for j, b, n, _, c in block_list]
+    with serial_blas():
+        out = run_units(_compress_unit, units, shared=sh, client=client, cache=cache,
+                        progress=progress, desc="compress study")
+
+    err, pf, loss = (gather(block_list, out, name, len(ns)) for name in ("err", "pf", "loss"))
+    norms, hills = _tails(block_list, out, len(ns) - 1)
+    x = np.asarray(ns, float)
+    series = []
+    for q, (k, s) in enumerate(zip(kap, fit_seeds, strict=True)):
+        rows = [e[:, q] for e in err]
+        series.append(Series(f"best-k error, kappa = {k:g}", x, rows, fit_curve(x, rows, s),
+                             f"best_k_error[{k:g}]"))
+    data, notes = _data_and_notes(ns, kap, series, pf, loss if hasattr(drift, "loss") else None,
+                                  norms, hills, reps, threshold, alpha)
+    settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
+                "T": T, "step": step, "n_steps": grid[ns[-1]][1], "noise": noise,
+                "ns": list(ns), "kappa": list(kap), "threshold": threshold,
+                "batch_size": batch_size, "seed": seed}
+    return StudyResult("compress", series[0].fit, data, series, settings, "n (particles)",
+                       "relative best-k error", f"the best-k error (kappa = {kap[0]:g})", expected,
+                       tolerance, relation, notes)
+
+
+def _data_and_notes(ns, kap, series, pf, loss, norms, hills, reps, threshold, alpha):
+    """The ``data`` of a compress study and its plain-words notes."""
+    notes = [
+        "Prunable fraction (squared relative error <= " + f"{threshold:g}): "
+        + ", ".join(f"{p.mean():.3f}" for p in pf) + f" for n = {', '.join(map(str, ns))}.",
+        f"Hill tail index of the row norms at n = {ns[-1]}: {hills.mean():.2f} +- "
+        f"{hills.std():.2f} over replicates (noise alpha = {alpha:g}; below 2 means heavy tails).",
+    ]
+    if len(kap) > 1:
+        notes.insert(0, "Other kept fractions: " + "; ".join(
+            f"kappa = {k:g}: slope {fmt_ci(s.fit)}" for k, s in zip(kap[1:], series[1:],
+                                                                  strict=True)) + ".")
+    data = {"n": list(ns), "kappa": list(kap),
+            "best_k_error": {f"{k:g}": s.rows for k, s in zip(kap, series, strict=True)},
+            "prunable_fraction": pf, "hill": hills, "replicates": [reps[n] for n in ns]}
+    if loss is not None:
+        data["loss"] = loss
+    data["norms_at_n_max"] = norms
+    return data, notes
