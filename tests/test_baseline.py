@@ -1,7 +1,8 @@
 """`poc validate --baseline DIR`: the comparison rules (poc.baseline) and the exit codes.
 
-The CLI tests run fake checks (test-only POC_EXTRA_CHECKS modules written to tmp_path) whose
-numbers come from environment variables, so a "kernel edit" is a changed variable.
+The CLI tests run fake checks (modules written to tmp_path, added to poc.checks.CHECKS by a
+launcher script, as in test_cli_failures.py) whose numbers come from environment variables, so
+a "kernel edit" is a changed variable.
 """
 
 from __future__ import annotations
@@ -188,22 +189,36 @@ FAKE = {
 }
 
 
+LAUNCHER = """
+import sys
+
+from poc.checks import CHECKS
+
+CHECKS.update({names!r})
+from poc.cli import main
+
+sys.exit(main())
+"""
+
+
 @pytest.fixture
 def env(tmp_path):
     mods = tmp_path / "fakemods"
     mods.mkdir()
     for name, src in FAKE.items():
         (mods / f"fake_{name}.py").write_text(textwrap.dedent(src))
+    launcher = mods / "fake_poc.py"
+    launcher.write_text(LAUNCHER.format(names={n: f"fake_{n}" for n in FAKE}))
     e = dict(os.environ)
     e.pop("POC_DEBUG", None)
     e["PYTHONPATH"] = os.pathsep.join([str(mods), *filter(None, [e.get("PYTHONPATH")])])
-    e["POC_EXTRA_CHECKS"] = ",".join(f"{n}=fake_{n}" for n in FAKE)
+    e["POC_LAUNCHER"] = str(launcher)
     return e
 
 
 def _poc(*args, env):
-    return subprocess.run([sys.executable, "-m", "poc", "validate", *args, "--no-progress"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, env["POC_LAUNCHER"], "validate", *args,
+                           "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_cli_baseline_exit_0_unchanged_and_1_with_the_change_named(tmp_path, env):
