@@ -36,6 +36,7 @@ prefer_quiet_layer()
 # access (PEP 562) so that `poc.compress` works after `import poc` without
 # making `import poc` slower. A new public submodule is one more entry here.
 _LAZY_SUBMODULES = frozenset({
+    "baseline",
     "cache",
     "checks",
     "cli",

@@ -1,11 +1,13 @@
-"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]``
-and ``poc study {chaos,euler,compress} MODEL.py [...]``.
+"""The ``poc`` command: ``poc validate [CHECK ...] [--quick | --full] [--out DIR] [--seed N]
+[--baseline DIR]`` and ``poc study {chaos,euler,compress} MODEL.py [...]``.
 
 Exit codes (one meaning each; :data:`EXIT_CODES_HELP` is the text users see):
-0 every check ran and passed; 1 a check ran and its measurement disagreed
-with its claim; 2 bad input or usage; 3 a check could not run for lack of an
-optional extra; 4 a check crashed; 130 interrupted. Subcommands turn errors
-into one line and a code through :func:`run_guarded`.
+0 every check ran and passed (with ``--baseline``: nothing changed against
+the baseline); 1 a check ran and its measurement disagreed with its claim
+(with ``--baseline``: something changed against the baseline); 2 bad input
+or usage; 3 a check could not run for lack of an optional extra; 4 a check
+crashed; 130 interrupted. Subcommands turn errors into one line and a code
+through :func:`run_guarded`.
 """
 
 from __future__ import annotations
@@ -43,12 +45,19 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    every check ran and passed
   1    a check ran and its measurement disagreed with its claim (a finding, see REPORT.md)
-  2    bad input or usage, including any problem with --out (one line names it)
+  2    bad input or usage, including any problem with --out or --baseline (one line names it)
   3    a check could not run for lack of an optional extra (SKIPPED; the line says what to install)
   4    a check crashed (ERROR; its traceback is in OUT/<check>.log)
   130  interrupted (REPORT.md lists the checks that did not finish)
 When several apply, the code is 4 if any check crashed, else 1 if any failed,
-else 3 if any was skipped, else 0. POC_DEBUG=1 shows tracebacks."""
+else 3 if any was skipped, else 0. POC_DEBUG=1 shows tracebacks.
+With --baseline DIR, 0 and 1 compare with DIR instead of the claims:
+  0    nothing changed against the baseline (a FAIL that was already there is no change)
+  1    something changed against the baseline: a status or verdict, a case added or
+       removed, a number moved beyond its stated uncertainty (or rounding); REPORT.md
+       and the last line say what
+and the code is 4 if any check crashed, else 1 if anything changed, else 3 if any
+was skipped, else 0."""
 
 _EXIT_OF_STATUS = {"ERROR": EXIT_ERROR, "FAIL": EXIT_FAIL, "SKIPPED": EXIT_SKIPPED, "PASS": EXIT_OK}
 
@@ -57,12 +66,19 @@ class UsageError(ValueError):
     """Bad input on the command line (exit code 2)."""
 
 
-def exit_code(statuses: Iterable[str]) -> int:
+def exit_code(statuses: Iterable[str], changed: bool | None = None) -> int:
     """The exit code of a run whose checks ended with ``statuses``.
 
     4 if any is ERROR, else 1 if any is FAIL, else 3 if any is SKIPPED, else 0.
+    With a baseline comparison (``changed`` not None), 1 means that something
+    changed against the baseline instead: 4 if any is ERROR, else 1 if
+    ``changed``, else 3 if any is SKIPPED, else 0.
     """
     codes = {_EXIT_OF_STATUS[s] for s in statuses}
+    if changed is not None:
+        codes.discard(EXIT_FAIL)
+        if changed:
+            codes.add(EXIT_FAIL)
     for code in (EXIT_ERROR, EXIT_FAIL, EXIT_SKIPPED):
         if code in codes:
             return code
@@ -169,6 +185,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the work units on Dask: 'local' (one worker process per core), "
                         "'local:N' (N workers) or 'tcp://HOST:PORT' (a running scheduler); "
                         "needs the extra 'dask'. Same numbers as without it.")
+    v.add_argument("--baseline", type=Path, metavar="DIR",
+                   help="compare every case with the results of an earlier run in DIR (e.g. the "
+                        "committed figures/): exit 1 then means that something changed against "
+                        "it (a verdict, a case, a number beyond its uncertainty), 0 that nothing "
+                        "did; REPORT.md and the last line list the changes")
     v.add_argument("--no-cache", action="store_true",
                    help="ignore OUT/.cache (finished work units kept for resuming a run) and "
                         "do not write it")
@@ -248,8 +269,12 @@ def _print_table(results: list[dict]) -> None:
             print(f"  - {r['reason']}")
 
 
-def summary_sentence(results: list[dict], report: Path) -> str:
-    """The last line of ``poc validate``: how many checks pass and what the others mean."""
+def summary_sentence(results: list[dict], report: Path, comparison=None) -> str:
+    """The last line of ``poc validate``: how many checks pass and what the others mean.
+
+    With a baseline comparison (:class:`poc.baseline.Comparison`) it ends with
+    what changed against the baseline, and the exit code follows the comparison.
+    """
     n = len(results)
     n_pass = sum(r["status"] == "PASS" for r in results)
     head = f"{n_pass} of {n} check{'s' if n != 1 else ''} pass{'es' if n == 1 else ''}"
@@ -265,7 +290,11 @@ def summary_sentence(results: list[dict], report: Path) -> str:
         elif r["status"] == "ERROR":
             parts.append(f"{name} ERROR: the check crashed ({r['reason']}), traceback in "
                          f"{report.parent / r['log']}")
-    return "; ".join(parts) + f" (exit code {exit_code(r['status'] for r in results)})"
+    changed = None
+    if comparison is not None:
+        changed = comparison.changed
+        parts.append(comparison.summary())
+    return "; ".join(parts) + f" (exit code {exit_code((r['status'] for r in results), changed)})"
 
 
 def _scheduler_precheck(spec: str) -> None:
@@ -339,6 +368,14 @@ def _validate(args) -> int:
         raise UsageError(f"unknown check(s) {', '.join(unknown)}; available: {', '.join(checks)}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    baseline = None
+    if args.baseline is not None:
+        from .baseline import load_baseline
+
+        try:  # read before any check runs: --out may be the baseline directory itself
+            baseline = load_baseline(args.baseline)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     out = check_out_dir(args.out)
     cache = None if args.no_cache else UnitCache(out / ".cache")
     if args.scheduler is not None:
@@ -365,13 +402,24 @@ def _validate(args) -> int:
              f"{report} rebuilt from the results in {out} and marks them")
         return EXIT_INTERRUPTED
 
-    report = write_report(out, order=list(checks), run=run)
+    comparison = None
+    if baseline is not None:
+        from .baseline import compare_results
+
+        comparison = compare_results(results, baseline, args.baseline)
+    report = write_report(out, order=list(checks), run=run, comparison=comparison)
     _print_table(results)
+    if comparison is not None:
+        shown = 20  # the full list is in REPORT.md
+        for change in comparison.changes[:shown]:
+            print(f"  changed: {change.text()}")
+        if len(comparison.changes) > shown:
+            print(f"  ... and {len(comparison.changes) - shown} more changes, listed in {report}")
     if cache is not None:
         print(_cache_line(cache))
     print(f"results in {out}/, summary in {report}")
-    print(summary_sentence(results, report))
-    return exit_code(r["status"] for r in results)
+    print(summary_sentence(results, report, comparison))
+    return exit_code((r["status"] for r in results), None if comparison is None else comparison.changed)
 
 
 def _list(args) -> int:

@@ -182,7 +182,7 @@ def _odd_ones(results: list[dict], run: dict | None) -> dict[str, str]:
 
 
 def write_report(out: str | os.PathLike, order: list[str] | None = None,
-                 run: dict | None = None) -> Path:
+                 run: dict | None = None, comparison=None) -> Path:
     """(Re)write ``out/REPORT.md`` from every check result found in ``out``.
 
     Parameters
@@ -195,6 +195,9 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None,
         The run that is writing the report: ``seed``, ``mode``, ``started``
         (UTC timestamp), ``checks`` (names it was asked to run) and, if it was
         interrupted, ``unfinished`` (names that did not finish).
+    comparison : poc.baseline.Comparison, optional
+        The run's changes against a baseline (``poc validate --baseline``),
+        listed in a section before the table.
 
     Returns
     -------
@@ -241,6 +244,8 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None,
             "below are untrustworthy until it is fixed.",
             "",
         ]
+    if comparison is not None:
+        lines += [*comparison.markdown(), ""]
     lines += [
         "| check | verdict | cases passed | mode | seed | started (UTC) | time (s) | note |",
         "|---|---|---|---|---|---|---|---|",

@@ -1,5 +1,7 @@
 """The calibration check: it passes clean, and each of the seven seeded faults of issue 14 makes
-the case that names the broken instrument fail (faults injected by monkeypatching, no source edits).
+the case that names the broken instrument fail (faults injected by monkeypatching, no source edits;
+the calibration cases call the instruments through their modules, so patching a module reaches
+them). Issue 22's faults, one per class of error, are in test_calibration_mutations.py.
 
 Each fault test runs only the calibration cases that concern it, first clean (they must pass),
 then with the fault (the named cases must fail). The whole check runs once, clean.
@@ -107,7 +109,7 @@ def _hill_off_by_one(x, k=None):
 
 def fault_hill_off_by_one(monkeypatch):
     """(5) Hill estimator with an off-by-one threshold."""
-    monkeypatch.setattr(calib, "hill", _hill_off_by_one)
+    _patch(monkeypatch, ("poc.compress", "hill"), _hill_off_by_one)
 
 
 def fault_network_gradient_x2(monkeypatch):
@@ -123,13 +125,13 @@ def fault_network_gradient_x2(monkeypatch):
 
 def fault_private_directions_unnormalised(monkeypatch):
     """(7) The chaos check's own projection directions left unnormalised."""
-    monkeypatch.setattr(calib, "unit_directions",
-                        lambda rng, count, d: rng.standard_normal((count, d)))
+    _patch(monkeypatch, ("poc.wasserstein", "unit_directions"),
+           lambda rng, count, d: rng.standard_normal((count, d)))
 
 
 # fault -> (injector, cases to run, cases that must fail)
 FAULTS = {
-    # linear_marginal catches it too (KS p ~ 1e-300); left out here to keep the test short
+    # linear_euler_law and noise_samplers catch it too; left out here to keep the test short
     "noise_sqrt_step": (fault_noise_sqrt_step, ["noise_path", "linear_ratio"],
                         ["noise_path", "linear_ratio"]),
     "pairwise_n_minus_1": (fault_pairwise_n_minus_1, ["pairwise_vs_linear"], ["pairwise_vs_linear"]),
@@ -227,9 +229,22 @@ def test_calibration_check_runs_first_and_passes(tmp_path):
     elapsed = time.perf_counter() - t0
     failed = [c["detail"] for c in result["cases"] if not c["passed"]]
     assert result["passed"], failed
-    assert len(result["cases"]) == 19
+    assert len(result["cases"]) == 54
     assert result["notes"][0] == calib.TRUST_NOTE
     on_disk = json.loads((tmp_path / "calibration.json").read_text())
     assert on_disk["check"] == "calibration"
     # no timing assertion (shared machine); the report states the measured time
     assert elapsed > 0
+
+
+def test_an_instrument_that_raises_is_a_failing_case_naming_it(tmp_path, monkeypatch):
+    def case_broken(ctx):
+        """poc.some_instrument against its closed form."""
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(calib, "CASES", [*calib.CASES, ("broken", case_broken)])
+    cases = calib.run_cases(_ctx(tmp_path), ["broken", "best_k_direct"])
+    assert [c.passed for c in cases] == [True, False]  # report order; the others still run
+    assert cases[1].name == "poc.some_instrument against its closed form [raised an exception]"
+    assert "ZeroDivisionError: float division by zero at test_check_calibration.py:" in \
+        cases[1].detail

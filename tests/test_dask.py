@@ -260,7 +260,7 @@ def test_calibration_check_same_json_serial_cluster_and_cache(client, tmp_path, 
     from poc.checks import calibration
 
     # the cheap cases; the units name their case function, which the workers look up
-    keep = ("network_gradient", "w1_exact_1d", "hill_pareto", "best_k_direct", "strong_nested",
+    keep = ("network_gradient", "wp_exact_nd", "hill_pareto", "best_k_direct", "strong_nested",
             "private_sliced_closed_form")
     monkeypatch.setattr(calibration, "CASES", [c for c in calibration.CASES if c[0] in keep])
     # calibration measures this installation every time: it never reads or fills the cache

@@ -15,9 +15,12 @@ calibration compares one instrument with a truth known in closed form:
 5. ``poc.rates.fit_rate``: its 95 % intervals contain a known slope in ~95 % of
    repetitions (heavy-tailed replicate noise).
 
-The complete set (19 cases, with the thresholds and their reasons) is the check
-``poc validate calibration``, which ``poc validate`` runs first; the code is in
-``poc/checks/calibration.py``. Run: ``python validation/calibration.py`` (about 20 s).
+The complete set (54 cases by class of error: scale z-tests beside KS, every public
+option, coverage at few replicates, absolute anchors, protocol invariants; with the
+thresholds and their reasons) is the check ``poc validate calibration``, which
+``poc validate`` runs first; the code is in ``poc/checks/calibration/`` and the
+classes are described in docs/user_guide/calibration.rst. Run:
+``python validation/calibration.py`` (about 20 s).
 """
 
 import math
