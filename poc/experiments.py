@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from ._threads import dot, split_blas
 from ._validation import ParameterTypeError, as_generator, check_int, check_labels, check_real
 from .noise import _noise, _stable
 
@@ -133,17 +134,27 @@ def _add_rows(W, a, v):
 # the network
 
 
+def _mm(a, b):
+    """``a @ b`` in fixed blocks of rows, one BLAS thread each (inside :func:`split_blas`).
+
+    OpenBLAS on two threads gives other bits than on one; fixed blocks keep a
+    seeded run identical whatever the thread count.
+    """
+    return dot(a, b, np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b)))
+
+
 def _forward(X, W1, W2):
-    H = X @ W1.T
+    H = _mm(X, W1.T)
     _relu(H)
-    return H, H @ W2.T
+    return H, _mm(H, W2.T)
 
 
 def _evaluate(X, y, W1, W2, batch: int = 1000) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of the network on (X, y), in blocks of rows."""
     loss, right = 0.0, 0
     for s in range(0, X.shape[0], batch):
-        _, O = _forward(X[s:s + batch], W1, W2)
+        with split_blas():
+            _, O = _forward(X[s:s + batch], W1, W2)
         losses = np.empty(O.shape[0])
         correct = np.empty(O.shape[0], dtype=np.bool_)
         _softmax_ce(O, y[s:s + batch], 0.0, np.empty_like(O), losses, correct)
@@ -207,7 +218,8 @@ class FCNResult:
 
         ``W1`` (width, d_in), e.g. a pruned copy, replaces the hidden weights.
         """
-        _, O = _forward(self._data(X), self._weights(W1), self.W2)
+        with split_blas():
+            _, O = _forward(self._data(X), self._weights(W1), self.W2)
         return np.argmax(O, axis=1)
 
     def accuracy(self, X, y, W1=None) -> float:
@@ -391,46 +403,47 @@ def train_fcn(
     correct = np.empty(batch_size, dtype=np.bool_)
     t0 = time.perf_counter()
     i, reached = 0, False
-    while True:
-        if full:
-            Xb, yb = X, y
-        else:
-            if pos >= m:
-                perm, pos = g_batch.permutation(m), 0
-            idx = perm[pos:pos + batch_size]
-            pos += batch_size
-            Xb, yb = X[idx], y[idx]
-        b = Xb.shape[0]
-        H, O = _forward(Xb, W1, W2)
-        G = np.empty_like(O)
-        _softmax_ce(O, yb, 1.0 / b, G, losses[:b], correct[:b])
-        GH = G @ W2  # (b, width), before W2 moves
-        _relu_backward(GH, H)
-        _axpy(W2, -lr, G.T @ H)
-        _axpy(W1, -lr, GH.T @ Xb)
-        last = max_steps is not None and i + 1 >= max_steps
-        if i % eval_every == 0 or last:
-            tr_loss, tr_acc = _evaluate(X, y, W1, W2)
-            if not math.isfinite(tr_loss):
-                raise ValueError(f"training diverged: non-finite training loss at iteration {i}")
-            hist["iteration"].append(i)
-            hist["train_loss"].append(tr_loss)
-            hist["train_accuracy"].append(tr_acc)
-            if has_test:
-                te_loss, te_acc = _evaluate(X_test, y_test, W1, W2)
-                hist["test_loss"].append(te_loss)
-                hist["test_accuracy"].append(te_acc)
-            if bar is not None:
-                bar.set_postfix(iteration=i, train_accuracy=f"{tr_acc:.3f}")
-                bar.update()
-            if tr_acc >= target:
-                reached = True
+    with split_blas():  # fixed row blocks: the same bits on any thread count
+        while True:
+            if full:
+                Xb, yb = X, y
+            else:
+                if pos >= m:
+                    perm, pos = g_batch.permutation(m), 0
+                idx = perm[pos:pos + batch_size]
+                pos += batch_size
+                Xb, yb = X[idx], y[idx]
+            b = Xb.shape[0]
+            H, O = _forward(Xb, W1, W2)
+            G = np.empty_like(O)
+            _softmax_ce(O, yb, 1.0 / b, G, losses[:b], correct[:b])
+            GH = _mm(G, W2)  # (b, width), before W2 moves
+            _relu_backward(GH, H)
+            _axpy(W2, -lr, _mm(G.T, H))
+            _axpy(W1, -lr, _mm(GH.T, Xb))
+            last = max_steps is not None and i + 1 >= max_steps
+            if i % eval_every == 0 or last:
+                tr_loss, tr_acc = _evaluate(X, y, W1, W2)
+                if not math.isfinite(tr_loss):
+                    raise ValueError(f"training diverged: non-finite training loss at iteration {i}")
+                hist["iteration"].append(i)
+                hist["train_loss"].append(tr_loss)
+                hist["train_accuracy"].append(tr_acc)
+                if has_test:
+                    te_loss, te_acc = _evaluate(X_test, y_test, W1, W2)
+                    hist["test_loss"].append(te_loss)
+                    hist["test_accuracy"].append(te_acc)
+                if bar is not None:
+                    bar.set_postfix(iteration=i, train_accuracy=f"{tr_acc:.3f}")
+                    bar.update()
+                if tr_acc >= target:
+                    reached = True
+                    break
+            if last:
                 break
-        if last:
-            break
-        if add_noise:
-            _noise_step(g_noise, noise_type, alpha, W1, noise_scale)
-        i += 1
+            if add_noise:
+                _noise_step(g_noise, noise_type, alpha, W1, noise_scale)
+            i += 1
     elapsed = time.perf_counter() - t0
     if bar is not None:
         bar.close()
