@@ -1,16 +1,19 @@
-r"""Compiled time loop: many Euler steps per call for the feature drifts.
+r"""Compiled time loop: the engine's stepper that takes many Euler steps per Numba call.
 
-:func:`poc.simulate` advances the clouds of the mean-field network
+:class:`CompiledStepper` advances one cloud of the mean-field network
 (:class:`poc.drifts.MeanFieldNetwork`, full batch or minibatches), of
-:class:`poc.drifts.LinearMeanField` and of a generic
-:class:`poc.drifts.FeatureDrift` here: the noise increments and the minibatch
-indices of a *block* of steps are drawn at once, and one Numba call then runs
-all steps of the block, with no Python per step. A step is
+:class:`poc.drifts.LinearMeanField` or of a generic
+:class:`poc.drifts.FeatureDrift` that reads its own empirical measure: the
+noise increments and the minibatch indices of a *block* of steps are drawn at
+once, and one Numba call (``poc._loop_kernels``) then runs all steps of the
+block, with no Python per step. A step is
 
     x_{k+1} = x_k + step * b(x_k, mu^n_k) + sigma * incr_k,
 
-the scheme of the per-step loop in :mod:`poc.particles` (documentation:
-Theory, Conventions, Euler scheme).
+the scheme of the per-step stepper of ``poc.engine`` (documentation: Theory,
+Conventions, Euler scheme). Other runs (pairwise and NumPy drifts, frozen
+paths, several clouds in lock-step, networks with large products) stay on
+the per-step stepper.
 
 Determinism: sums over particles are formed over fixed blocks of
 ``_PBLOCK`` particles, then over the blocks in order; the serial and the

@@ -258,7 +258,7 @@ def test_engine_strategies_segments_and_a_custom_recorder():
     system = engine.System(lin, x0, label="system", recorders=[states, means])
     rng = np.random.default_rng(9)
     stepper = Counting()
-    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid"),
+    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid", 12),
                stepper=stepper)
     assert stepper.segments == [(0, 3), (3, 5), (5, 6), (6, 9), (9, 10), (10, 12)]
     traj = system.trajectory(0.02, 12)
@@ -279,6 +279,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     from poc.limits import coupled_run, reference_cloud
 
     poc.engine._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
+    poc._fastloop._PARALLEL_MIN_WORK = 0  # the compiled loop's too
     # beside BLAS too: with the workqueue layer (import poc) the kernels run on all threads
 
     @njit
