@@ -52,10 +52,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._fastloop import BlockBatches, BlockIncrements
 from ._threads import split_blas
 from .drifts import Drift, FeatureDrift
 from .exceptions import NonFiniteStateError
-from .noise import _noise
 
 __all__ = [
     "CloudPath",
@@ -70,6 +70,7 @@ __all__ = [
     "Stepper",
     "System",
     "Trajectory",
+    "batch_source",
     "batch_stream",
     "euler",
     "increment_source",
@@ -641,7 +642,8 @@ def record_steps(n_steps: int, record_every: int | None) -> np.ndarray | None:
 def euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, *,
           source=None, recorders: Sequence[Recorder] = (), record_every: int | None = None,
           batch_size: int | None = None, batches: Callable | None = None,
-          progress: bool | None = False, label: str = "simulation") -> Trajectory:
+          progress: bool | None = False, label: str = "simulation",
+          stepper: Stepper | None = None) -> Trajectory:
     r"""Run one system; inputs are trusted (no validation).
 
     Advances ``x_{k+1} = x_k + step * b(x_k, mu_k) + sigma * increment_k``
@@ -665,6 +667,8 @@ def euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, 
         Size of the minibatches returned by ``batches`` (MeanFieldNetwork only).
     label : str
         Name of the system in error messages.
+    stepper : Stepper, optional
+        As in :func:`run` (``poc._fastloop.CompiledStepper`` for many steps per call).
 
     Returns
     -------
@@ -678,7 +682,8 @@ def euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, 
     steps = record_steps(n_steps, record_every)
     recs = list(recorders) + ([] if steps is None else [RecordStates(steps)])
     s = System(drift, x, label=label, source=source, recorders=recs, batch_size=batch_size)
-    run([s], step, n_steps, sigma, increments, batches=batches, progress=progress)
+    run([s], step, n_steps, sigma, increments, batches=batches, progress=progress,
+        stepper=stepper)
     return s.trajectory(step, n_steps)
 
 
@@ -687,12 +692,12 @@ def euler(drift: Drift, x, step: float, n_steps: int, sigma: float, increments, 
 
 
 def increment_source(rng: np.random.Generator, alpha: float, sigma: float, step: float,
-                     n: int, d: int, noise: str) -> Callable | None:
-    """The increments simulate() uses: one noise draw per step, scale step^(1/alpha)."""
+                     n: int, d: int, noise: str, n_steps: int) -> BlockIncrements | None:
+    """The increments simulate() uses, scale step^(1/alpha): one sampler call per block of
+    steps (``poc._fastloop.BlockIncrements``), also callable per step."""
     if sigma == 0.0:
         return None
-    scale = step ** (1.0 / alpha)
-    return lambda k: _noise(rng, alpha, n, d, noise, scale)
+    return BlockIncrements(rng, alpha, noise, step ** (1.0 / alpha), n, d, n_steps)
 
 
 def batch_stream(rng: np.random.Generator) -> np.random.Generator:
@@ -701,3 +706,12 @@ def batch_stream(rng: np.random.Generator) -> np.random.Generator:
         return rng.spawn(1)[0]
     except (TypeError, ValueError):  # bit generator without a SeedSequence
         return np.random.default_rng(rng.integers(2**63))
+
+
+def batch_source(rng: np.random.Generator, m: int, batch_size: int | None, n: int, d: int,
+                 n_steps: int) -> BlockBatches | None:
+    """The minibatches simulate() uses: uniform samples without replacement from the child
+    stream :func:`batch_stream` (``poc._fastloop.BlockBatches``), also callable per step."""
+    if batch_size is None:
+        return None
+    return BlockBatches(batch_stream(rng), m, batch_size, n, d, n_steps)

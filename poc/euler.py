@@ -21,8 +21,9 @@ How the coupling is done
 All runs of one replicate are driven by one Levy path, sampled on the finest
 grid ``eta_f = T / N_f``: the fine increments are
 ``Delta_j = eta_f^(1/alpha) * xi_j`` with ``xi_j`` i.i.d. standard stable noise
-of the chosen kind, drawn one step at a time as :func:`poc.simulate` draws
-them. A run with step ``eta = m * eta_f`` uses, at its step ``k``, the sum of
+of the chosen kind, drawn one step at a time (one ``poc.noise._noise`` call
+per fine step; :func:`poc.simulate` draws a block of steps per call, so its
+stream differs). A run with step ``eta = m * eta_f`` uses, at its step ``k``, the sum of
 the ``m`` fine increments it covers,
 
     L(t_{k+1}) - L(t_k) = Delta_{km} + Delta_{km+1} + ... + Delta_{km+m-1},
@@ -156,8 +157,8 @@ class _FineNoise:
     """The Levy increments of one replicate on the fine grid, and their coarse sums.
 
     Fine step ``j`` is ``_noise(rng, alpha, n, d, kind, eta_f^(1/alpha))``, the
-    ``j``-th such call on a generator made from ``seedseq`` (so the fine run is
-    exactly :func:`poc.simulate` with that generator). A run with step ``m *
+    ``j``-th such call on a generator made from ``seedseq`` (the per-step
+    stream; :func:`poc.simulate` draws blocks of steps). A run with step ``m *
     eta_f`` receives the left-to-right sums of ``m`` consecutive fine
     increments, either from the stored fine path or, when it is too large to
     store, redrawn from the same seed: both give the same bits.

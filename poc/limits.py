@@ -232,7 +232,7 @@ def reference_cloud(drift: Drift, x0, *, alpha: float, sigma: float, step: float
         clouds = np.empty((n_steps + 1, n, d))
     rng = as_generator(seed)
     traj = euler(drift, x, step, n_steps, sigma,
-                 increment_source(rng, alpha, sigma, step, n, d, noise),
+                 increment_source(rng, alpha, sigma, step, n, d, noise, n_steps),
                  recorders=[RecordPath(clouds=clouds, features=path)],
                  record_every=record_every, progress=progress, label="reference cloud")
     return ReferenceCloud(features=path, trajectory=traj, alpha=alpha, sigma=sigma, step=step,
@@ -337,7 +337,7 @@ def nonlinear_copies(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
     n, d = x.shape
     r = reference
     return euler(drift, x, r.step, r.n_steps, r.sigma,
-                 increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
+                 increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise, r.n_steps),
                  source=_reference_source(drift, r), record_every=record_every,
                  progress=progress, label="nonlinear copies")
 
@@ -395,7 +395,7 @@ def coupled_run(drift: Drift, x0, reference: ReferenceCloud, *, seed=None,
     copies = System(drift, x, label="nonlinear copies", source=_reference_source(drift, r),
                     recorders=[] if steps is None else [RecordStates(steps)])
     run([system, copies], r.step, r.n_steps, r.sigma,
-        increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise),
+        increment_source(rng, r.alpha, r.sigma, r.step, n, d, r.noise, r.n_steps),
         progress=progress, desc="coupled run")
     return CoupledRun(system=system.trajectory(r.step, r.n_steps),
                       copies=copies.trajectory(r.step, r.n_steps))

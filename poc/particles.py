@@ -21,13 +21,14 @@ this is exactly the noisy SGD of the paper (gradient step, then
 
 from __future__ import annotations
 
+from ._fastloop import CompiledStepper
 from ._inputs import check_drift, check_progress, check_run, check_x0
 from ._validation import as_generator, check_int
 from .drifts import Drift, MeanFieldNetwork
 from .engine import (
     NonFiniteStateError,
     Trajectory,
-    batch_stream,
+    batch_source,
     euler,
     increment_source,
 )
@@ -66,13 +67,16 @@ def simulate(drift: Drift, x0, *, alpha: float, sigma: float, step: float, n_ste
     noise : {"iid", "isotropic", "neuron"}, optional
         Noise kind (see :func:`poc.sample_noise`).
     seed : None, int or numpy.random.Generator, optional
-        Randomness. Step k draws its noise as
-        ``poc.noise._noise(rng, alpha, n, d, noise, step ** (1 / alpha))``
-        (one call per step, in order), so the run is reproducible from the
-        seed and bit-identical on any number of Numba threads. Minibatch
-        indices come from a separate stream ``rng.spawn(1)[0]``, which calls
-        ``choice(m, batch_size, replace=False)`` once per step; the noise is
-        therefore the same with and without minibatches.
+        Randomness. The noise of a block of ``L = min(1024, max(1, 2**20 //
+        (n d)))`` steps is drawn at once, as ``(L n, d)`` rows of
+        ``poc.noise._noise(rng, alpha, L n, d, noise, step ** (1 / alpha))``
+        (the last block shorter), so the run is reproducible from the seed and
+        bit-identical on any number of Numba threads. Minibatch indices come
+        from a separate stream ``rng.spawn(1)[0]``: ``batch_size`` uniforms
+        per step (drawn per block) drive a partial Fisher-Yates shuffle of a
+        permutation of the data kept from step to step, so each batch is a
+        uniform sample without replacement; the noise is therefore the same
+        with and without minibatches.
     record_every : int, optional
         If given, record the state at steps 0, record_every, 2 record_every,
         ... and at the last step.
@@ -104,13 +108,17 @@ def simulate(drift: Drift, x0, *, alpha: float, sigma: float, step: float, n_ste
 
     Notes
     -----
-    Small systems run their Numba kernels on one thread (waking a second
-    costs more than the work). Network steps alternate BLAS products with
-    Numba kernels; idle OpenBLAS and GNU OpenMP workers spin between calls
-    and slow each other down, so these steps use one Numba thread unless the
-    process was started with ``OPENBLAS_THREAD_TIMEOUT=4`` and
-    ``OMP_WAIT_POLICY=PASSIVE`` (about 1.4x faster on 2 cores; see
-    ``benchmarks/bench_sgd_step.py``). Results are bit-identical either way.
+    Feature drifts (the network, :class:`poc.drifts.LinearMeanField`, a
+    :class:`poc.drifts.FeatureDrift`) run in a compiled loop, a block of
+    steps per Numba call with no Python per step; progress, recording and
+    the non-finite check (naming the exact step) are unchanged. Networks
+    whose products exceed about 2 million multiply-adds per step
+    (``batch * n * d``), and pairwise and NumPy drifts, run step by step
+    with BLAS products or their own kernels. Small systems run their Numba
+    kernels on one thread (waking a second costs more than the work). Large
+    network steps alternate BLAS products with Numba kernels (see
+    docs/user_guide/performance.rst and ``benchmarks/bench_sgd_step.py``).
+    Results are bit-identical on any number of threads.
 
     References
     ----------
@@ -132,11 +140,10 @@ def simulate(drift: Drift, x0, *, alpha: float, sigma: float, step: float, n_ste
             )
         batch_size = check_int(batch_size, "batch_size", low=1, high=drift.n_data)
     rng = as_generator(seed)
-    increments = increment_source(rng, alpha, sigma, step, n, d, noise)
+    increments = increment_source(rng, alpha, sigma, step, n, d, noise, n_steps)
     batches = None
     if batch_size is not None:
-        brng = batch_stream(rng)
-        m = drift.n_data
-        batches = lambda k: brng.choice(m, size=batch_size, replace=False)  # noqa: E731
+        batches = batch_source(rng, drift.n_data, batch_size, n, d, n_steps)
     return euler(drift, x, step, n_steps, sigma, increments, record_every=record_every,
-                 batch_size=batch_size, batches=batches, progress=progress)
+                 batch_size=batch_size, batches=batches, progress=progress,
+                 stepper=CompiledStepper(batch_size))

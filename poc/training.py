@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._fastloop import CompiledStepper, Shifted
 from ._inputs import check_progress
 from ._threads import serial_blas
 from ._validation import (
@@ -51,7 +52,7 @@ from ._validation import (
 from .drifts import ACTIVATIONS, MeanFieldNetwork
 from .engine import (
     NonFiniteStateError,
-    batch_stream,
+    batch_source,
     euler,
     increment_source,
     progress_bar,
@@ -379,11 +380,8 @@ def train(
     # minibatches from a child stream; drawn in order across chunks, so the result
     # does not depend on record_every
     increments = increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
-                                   n_hidden, d, noise)
-    batches = None
-    if batch_size is not None:
-        brng = batch_stream(g_sim)
-        batches = lambda k: brng.choice(m, size=batch_size, replace=False)  # noqa: E731
+                                  n_hidden, d, noise, n_steps)
+    batches = batch_source(g_sim, m, batch_size, n_hidden, d, n_steps)
 
     record = np.arange(0, n_steps + 1, record_every, dtype=np.int64)
     if record[-1] != n_steps:
@@ -415,9 +413,9 @@ def train(
                 start, stop = int(record[r - 1]), int(record[r])
                 try:
                     theta = euler(network, theta, step, stop - start, sigma,
-                                   _shifted(increments, start), batch_size=batch_size,
-                                   batches=_shifted(batches, start), progress=False,
-                                   label="training").final
+                                  _shifted(increments, start), batch_size=batch_size,
+                                  batches=_shifted(batches, start), progress=False,
+                                  label="training", stepper=CompiledStepper(batch_size)).final
                 except NonFiniteStateError as exc:
                     k = start + exc.step_index
                     raise NonFiniteStateError(
@@ -450,4 +448,4 @@ def _shifted(source, offset: int):
     """source(k + offset): the chunk's local step k is global step k + offset."""
     if source is None:
         return None
-    return lambda k: source(k + offset)
+    return Shifted(source, offset)  # keeps the block access of the compiled loop

@@ -49,7 +49,7 @@ def _patch(monkeypatch, target, value):
 def fault_noise_sqrt_step(monkeypatch):
     """(1) Euler noise scaled by step^(1/2) instead of step^(1/alpha) in simulate."""
 
-    def increment_source(rng, alpha, sigma, step, n, d, noise):
+    def increment_source(rng, alpha, sigma, step, n, d, noise, n_steps):
         if sigma == 0.0:
             return None
         scale = step ** 0.5

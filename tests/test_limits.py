@@ -79,8 +79,12 @@ def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
     ref = reference_cloud(drift, x0, seed=3, **KW)
     np.testing.assert_array_equal(nonlinear_copies(drift, x0, ref, seed=3).final,
                                   ref.trajectory.final)
-    # the reference is an ordinary run, and its path is the cloud's mean features
-    np.testing.assert_array_equal(simulate(drift, x0, seed=3, **KW).final, ref.trajectory.final)
+    # the reference is an ordinary run, and its path is the cloud's mean features; simulate
+    # runs a network on the compiled loop, whose sums over units round differently
+    same = (np.testing.assert_allclose if isinstance(drift, MeanFieldNetwork)
+            else np.testing.assert_array_equal)
+    tol = {"rtol": 1e-12, "atol": 1e-14} if isinstance(drift, MeanFieldNetwork) else {}
+    same(simulate(drift, x0, seed=3, **KW).final, ref.trajectory.final, **tol)
     if isinstance(drift, FeatureDrift):
         assert ref.clouds is None
         assert ref.features.shape == (KW["n_steps"] + 1, drift.feature_count(d))
@@ -138,7 +142,9 @@ def test_coupled_run_is_simulate_plus_copies():
     x0 = np.random.default_rng(3).standard_normal((100, 3))
     run = coupled_run(net, x0, ref, seed=9, record_every=10)
     assert isinstance(run, CoupledRun)
-    np.testing.assert_array_equal(run.system.final, simulate(net, x0, seed=9, **KW).final)
+    # simulate runs the network on the compiled loop: equal up to the rounding of its sums
+    np.testing.assert_allclose(run.system.final, simulate(net, x0, seed=9, **KW).final,
+                               rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(run.copies.final, nonlinear_copies(net, x0, ref, seed=9).final)
     errs = run.coupling_errors()
     assert errs.shape == (5,) and errs[0] == 0.0

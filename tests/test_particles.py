@@ -14,6 +14,7 @@ from numba import njit
 from scipy import stats
 
 import poc
+from poc._fastloop import block_steps
 from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
 from poc.engine import euler as engine_euler
 from poc.noise import _noise
@@ -55,13 +56,37 @@ def pairwise_np(x):
     return -x + np.tanh(x[None, :, :] - x[:, None, :]).mean(axis=1)
 
 
+def simulate_noise(rng, alpha, n, d, kind, scale, n_steps):
+    """simulate's increments as documented: one _noise call of nk * n rows per block of
+    nk = block_steps(n, d) steps (the last block shorter)."""
+    length = block_steps(n, d)
+    blocks = [_noise(rng, alpha, min(length, n_steps - k0) * n, d, kind, scale)
+              for k0 in range(0, n_steps, length)]
+    return np.concatenate(blocks).reshape(n_steps, n, d)
+
+
+def simulate_batches(rng, m, b, n, d, n_steps):
+    """simulate's minibatches as documented: a partial Fisher-Yates shuffle of a persistent
+    permutation, b uniforms per step, drawn per block of steps."""
+    perm = np.arange(m)
+    length = block_steps(n, d)
+    out = []
+    for k0 in range(0, n_steps, length):
+        for row in rng.random((min(length, n_steps - k0), b)):
+            for t in range(b):
+                j = t + int(row[t] * (m - t))
+                perm[t], perm[j] = perm[j], perm[t]
+            out.append(perm[:b].copy())
+    return np.array(out)
+
+
 def euler_np(drift_np, x0, alpha, sigma, step, n_steps, kind, seed):
-    """The scheme written out: one _noise call per step, as simulate documents."""
+    """The scheme written out on simulate's documented noise stream."""
     rng = np.random.default_rng(seed)
+    incr = simulate_noise(rng, alpha, *x0.shape, kind, step ** (1 / alpha), n_steps)
     x = x0.copy()
-    for _ in range(n_steps):
-        xi = _noise(rng, alpha, *x.shape, kind, step ** (1 / alpha))
-        x = x + step * drift_np(x) + sigma * xi
+    for k in range(n_steps):
+        x = x + step * drift_np(x) + sigma * incr[k]
     return x
 
 
@@ -143,10 +168,12 @@ def test_minibatch_sgd_is_the_papers_update(c):
                    batch_size=B, seed=8).final
     rng = np.random.default_rng(8)
     batch_rng = rng.spawn(1)[0]  # the documented minibatch stream
+    noise = simulate_noise(rng, alpha, n, X.shape[1], "iid", 1.0, steps)
+    batches = simulate_batches(batch_rng, len(X), B, n, X.shape[1], steps)
     theta = theta0.copy()
-    for _ in range(steps):
-        xi = _noise(rng, alpha, n, X.shape[1], "iid")
-        idx = batch_rng.choice(len(X), size=B, replace=False)
+    for k in range(steps):
+        xi = noise[k]
+        idx = batches[k]
         Xb, Yb = X[idx], Y[idx]
         t = np.tanh(Xb @ theta.T)
         r = t @ w / n - Yb
@@ -187,7 +214,7 @@ def test_engine_takes_caller_increments():
     alpha, step, k = 1.5, 0.01, 40
     public = simulate(lin, x0, alpha=alpha, sigma=0.4, step=step, n_steps=k, seed=3).final
     rng = np.random.default_rng(3)
-    incr = np.stack([_noise(rng, alpha, 100, 1, "iid", step ** (1 / alpha)) for _ in range(k)])
+    incr = simulate_noise(rng, alpha, 100, 1, "iid", step ** (1 / alpha), k)
     np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, incr).final, public)
     np.testing.assert_array_equal(engine_euler(lin, x0, step, k, 0.4, lambda j: incr[j]).final, public)
     # nested grid: the coarse step's increment is the sum of the two fine ones it covers
@@ -231,7 +258,7 @@ def test_engine_strategies_segments_and_a_custom_recorder():
     system = engine.System(lin, x0, label="system", recorders=[states, means])
     rng = np.random.default_rng(9)
     stepper = Counting()
-    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid"),
+    engine.run([system], 0.02, 12, 0.4, engine.increment_source(rng, 1.5, 0.4, 0.02, 30, 2, "iid", 12),
                stepper=stepper)
     assert stepper.segments == [(0, 3), (3, 5), (5, 6), (6, 9), (9, 10), (10, 12)]
     traj = system.trajectory(0.02, 12)
@@ -252,6 +279,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     from poc.limits import coupled_run, reference_cloud
 
     poc.engine._PARALLEL_MIN_WORK = 0  # run every kernel in parallel, however small,
+    poc._fastloop._PARALLEL_MIN_WORK = 0  # the compiled loop's too
     # beside BLAS too: with the workqueue layer (import poc) the kernels run on all threads
 
     @njit
@@ -307,7 +335,8 @@ def test_seeds_reproduce_bit_identically_on_one_and_two_threads(tmp_path):
 
 def test_same_seed_same_result_and_generator_threading():
     x0 = np.random.default_rng(13).standard_normal((80, 2))
-    kw = dict(alpha=1.2, sigma=0.5, step=0.01, n_steps=10)
+    # a small step: the cubic confinement must not blow up on a large jump of the noise
+    kw = dict(alpha=1.2, sigma=0.5, step=0.001, n_steps=10)
     a = simulate(DoubleWell(), x0, seed=4, **kw).final
     b = simulate(DoubleWell(), x0, seed=np.random.default_rng(4), **kw).final
     c = simulate(DoubleWell(), x0, seed=5, **kw).final
