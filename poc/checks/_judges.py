@@ -17,7 +17,7 @@ from .._validation import check_array, check_real
 from .noise import stable_cdf
 
 __all__ = ["HILL_BIAS", "RATIO_Z_MAX", "Z_MAX", "hill_verdict", "linear_ratio_verdict",
-           "mean_abs_stable"]
+           "mean_abs_stable", "median_abs_stable"]
 
 Z_MAX = 4.0  # two-sided P(|Z| > 4) = 6e-5 per z-test: false alarms are negligible over a run
 HILL_BIAS = 0.15  # compress check: Hill (k = sqrt n) on column norms, light-tailed part, n ~ 2e3
@@ -54,6 +54,26 @@ def _median_abs_stable(alpha: float) -> float:
         return 0.5 + v / math.pi
 
     return float(optimize.brentq(lambda m: F(m) - 0.75, 0.01, 10.0, xtol=1e-12))
+
+
+def median_abs_stable(alpha: float) -> float:
+    """Median of ``|X|``, ``X ~ S_alpha(1)`` (characteristic function ``exp(-|u|^alpha)``).
+
+    Parameters
+    ----------
+    alpha : float
+        Stability index in (1, 2]; at 2, ``S_2(1) = N(0, 2)`` and the median
+        is ``sqrt(2) Phi^-1(3/4) = 0.954``.
+
+    Returns
+    -------
+    float
+        The root of ``P(|X| <= m) = 1/2``, to about 1e-10 (Gil-Pelaez inversion).
+    """
+    alpha = check_real(alpha, "alpha", low=1.0, high=2.0, low_open=True)
+    if alpha == 2.0:
+        return math.sqrt(2.0) * float(stats.norm.ppf(0.75))
+    return _median_abs_stable(alpha)
 
 
 def linear_ratio_verdict(ratios, alpha: float) -> tuple[bool, str]:
