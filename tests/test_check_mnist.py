@@ -67,7 +67,9 @@ def test_every_case_carries_its_source_and_the_paper_cases_quote_their_wording()
     assert {k for k, s in kinds.items() if s == PAPER} == {"C1a", "C1b", "C2", "C3a", "C4"}
     assert {k for k, s in kinds.items() if s == BEYOND} == {"C3b", "T1", "T2"}
     for c in cases:
-        assert c.values["protocol"] == "adapted" and c.values["threshold_reason"]
+        assert c.values["protocol"] == {"name": "adapted", "lr": 0.1, "batch_size": 500,
+                                        "eval_every": 50, "max_steps": 100}
+        assert c.values["threshold_reason"]
         if c.source == PAPER:
             assert c.values["quote"] and "2306.08125" in c.values["quoted_from"]
         else:
@@ -251,7 +253,7 @@ def test_side_by_side_says_whether_the_finding_changes(full_results):
     from poc.checks.mnist_tables import side_by_side
 
     _, _, grids, cases = full_results
-    per = {g.protocol.name: [c for c in cases if c.values["protocol"] == g.protocol.name]
+    per = {g.protocol.name: [c for c in cases if c.values["protocol"]["name"] == g.protocol.name]
            for g in grids}
     seconds = {"adapted": 100.0, "authors'": 900.0}
     before = side_by_side(per, grids, seconds)

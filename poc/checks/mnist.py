@@ -131,11 +131,17 @@ class Protocol:
     def batch(self, m: int) -> int:
         return min(self.batch_size, m)
 
-    def fields(self, m: int) -> dict:
-        """The JSON field ``protocol``: lr, batch size, evaluation interval, step budget."""
-        return {"name": self.name, "lr": self.lr, "batch_size": self.batch_size,
-                "batch_size_used": self.batch(m), "full_batch": self.batch(m) == m,
-                "eval_every": self.eval_every, "max_steps": self.max_steps}
+    def fields(self, m: int | None = None) -> dict:
+        """The JSON field ``protocol``: lr, batch size, evaluation interval, step budget.
+
+        With the training-set size ``m``, also the batch size used and whether it is the
+        whole set (full-batch gradient descent).
+        """
+        out = {"name": self.name, "lr": self.lr, "batch_size": self.batch_size,
+               "eval_every": self.eval_every, "max_steps": self.max_steps}
+        if m is not None:
+            out.update(batch_size_used=self.batch(m), full_batch=self.batch(m) == m)
+        return out
 
     def describe(self, m: int) -> str:
         b = self.batch(m)
@@ -311,7 +317,7 @@ def _case(protocol: Protocol, kind: str, name: str, passed: bool, detail: str,
           **kw) -> Case:
     source, quote, reason = CLAIMS[kind]
     values = dict(kw.pop("values", {}))
-    values.update(protocol=protocol.name, threshold_reason=reason)
+    values.update(protocol=protocol.fields(), threshold_reason=reason)
     if quote is not None:
         values.update(quote=QUOTES[quote][0], quoted_from=QUOTES[quote][1])
     return Case(name=f"[{protocol.name}] {kind} {name}", passed=bool(passed), detail=detail,
