@@ -304,3 +304,25 @@ def test_check_end_to_end_at_tiny_sizes(tmp_path, monkeypatch):
     ratios = np.array([r["mce_ratio"] for r in runs])
     assert np.all((ratios >= 0) & (ratios < 1))
     assert {r["protocol"] for r in runs} == {"adapted", "authors'"}
+
+
+def test_report_and_summary_give_the_additions_their_own_line(tmp_path):
+    from poc.cli import _end_line, summary_sentence
+    from poc.report import write_report
+
+    cases = [{"name": "[adapted] C2 x", "passed": True, "detail": "", "source": "paper"},
+             {"name": "[adapted] T1 x", "passed": False, "detail": "", "source": BEYOND},
+             {"name": "[adapted] C3b x", "passed": False, "detail": "", "source": BEYOND}]
+    result = {"check": "mnist", "title": "t", "mode": "quick", "seed": 0, "status": "PASS",
+              "passed": True, "cases": cases, "figures": [], "notes": [], "tables": [],
+              "started": "2026-01-01T00:00:00Z", "elapsed_s": 1.0,
+              "beyond_the_paper": {"status": "FAIL", "passed": 0, "cases": 2}}
+    (tmp_path / "mnist.json").write_text(json.dumps(result))
+    text = write_report(tmp_path).read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| [mnist](#mnist)"))
+    assert "| 1/1 (beyond the paper: FAIL 0/2) |" in row  # the verdict counts paper cases only
+    assert "Beyond the paper, judged on their own: **beyond the paper: FAIL 0/2**" in text
+    assert _end_line(result, tmp_path).startswith("PASS, 1/1 cases pass; beyond the paper: "
+                                                  "FAIL 0/2")
+    assert "mnist beyond the paper (not in its verdict): FAIL 0/2" in summary_sentence(
+        [result], tmp_path / "REPORT.md")
