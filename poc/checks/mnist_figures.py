@@ -85,6 +85,8 @@ def ratio_figure(rows: list[dict], grids, cases, m: int):
     colors = _sigma_colors([s for g in grids for s in g.sigmas])
     all_widths = sorted({w for g in grids for w in g.widths})
     fig, axes = new_figure(len(types), len(alphas), width=3.8, height=2.5, layout="constrained")
+    # room for the legend beside the panels and the three-line title above them
+    fig.set_size_inches(3.8 * len(alphas) + 2.9, 2.5 * len(types) + 0.9)
     markers = {g.protocol.name: ("o" if i == 0 else "D") for i, g in enumerate(grids)}
     for i, t in enumerate(types):
         for j, a in enumerate(alphas):
@@ -153,11 +155,11 @@ def summary_figure(rows: list[dict], grids, m: int):
             drop.append(dd)
     ratio, drop = np.array(ratio), np.array(drop)
     h = 1.2 + 0.24 * len(labels)
-    fig, axes = new_figure(1, 2, width=0.55 * len(all_widths) + 1.6, height=h,
+    fig, axes = new_figure(1, 2, width=max(3.2, 0.55 * len(all_widths) + 1.6), height=h,
                            layout="constrained")
     vmax = max(2.0, float(np.nanmax(drop))) if np.isfinite(drop).any() else 2.0
-    panels = ((axes[0][0], ratio, "viridis", (0.0, 1.0), "mce ratio", "{:.2f}"),
-              (axes[0][1], drop, "rocket_r", (0.0, vmax), "test accuracy lost to mce pruning "
+    panels = ((axes[0][0], ratio, "viridis", (0.0, 1.0), "mce ratio\n", "{:.2f}"),
+              (axes[0][1], drop, "rocket_r", (0.0, vmax), "test accuracy lost to\nmce pruning "
                                                          "(points)", "{:.1f}"))
     for ax, val, cmap, (lo, hi), title, fmt in panels:
         cm = plt.get_cmap(cmap).with_extremes(bad="0.92")
@@ -197,6 +199,7 @@ def pruning_figure(rows: list[dict], norms: dict, grid, m: int, sigma: float):
     w = max(grid.widths)
     sub = [r for r in rows if r["protocol"] == p and r["width"] == w]
     fig, axes = new_figure(2, len(grid.types), width=3.3, height=2.6, layout="constrained")
+    fig.set_size_inches(3.3 * len(grid.types) + 2.9, 2 * 2.6 + 0.6)  # room for the legend
     acolors = {a: f"C{k}" for k, a in enumerate(grid.alphas)}
     cfgs = configs(grid)
     for j, t in enumerate(grid.types):
