@@ -204,8 +204,13 @@ def _end_line(r: dict, out: Path) -> str:
         return f"SKIPPED: {r['reason']}"
     if status == "ERROR":
         return f"ERROR: {r['reason']} (traceback in {out / r['log']})"
-    n_ok = sum(c["passed"] for c in r["cases"])
-    return f"{status}, {n_ok}/{len(r['cases'])} cases pass, {r['elapsed_s']:.1f} s"
+    from .report import beyond_line
+
+    paper = [c for c in r["cases"] if c.get("source") != "beyond the paper"]
+    beyond = [c for c in r["cases"] if c.get("source") == "beyond the paper"]
+    n_ok = sum(c["passed"] for c in paper)
+    extra = f"; {beyond_line(beyond)}" if beyond else ""
+    return f"{status}, {n_ok}/{len(paper)} cases pass{extra}, {r['elapsed_s']:.1f} s"
 
 
 def _floats(text: str) -> list[float]:
@@ -255,16 +260,22 @@ def _study(args) -> int:
 
 
 def _print_table(results: list[dict]) -> None:
+    from .report import beyond_line
+
     width = max(len("check"), *(len(r["check"]) for r in results))
     print(f"{'check':<{width}}  verdict  cases  time (s)")
     for r in results:
-        n_ok = sum(c["passed"] for c in r["cases"])
-        cases = f"{n_ok}/{len(r['cases'])}" if r["status"] in ("PASS", "FAIL") else "-"
+        paper = [c for c in r["cases"] if c.get("source") != "beyond the paper"]
+        beyond = [c for c in r["cases"] if c.get("source") == "beyond the paper"]
+        n_ok = sum(c["passed"] for c in paper)
+        cases = f"{n_ok}/{len(paper)}" if r["status"] in ("PASS", "FAIL") else "-"
         print(f"{r['check']:<{width}}  {r['status']:<7}  {cases:<5}  {r['elapsed_s']:8.1f}")
         if r["status"] == "FAIL":
-            for c in r["cases"]:
+            for c in paper:
                 if not c["passed"]:
                     print(f"  - {c['name']}: {c['detail']}")
+        if beyond and r["status"] in ("PASS", "FAIL"):
+            print(f"  {beyond_line(beyond)}")
         elif r["status"] in ("SKIPPED", "ERROR"):
             print(f"  - {r['reason']}")
 
@@ -290,6 +301,10 @@ def summary_sentence(results: list[dict], report: Path, comparison=None) -> str:
         elif r["status"] == "ERROR":
             parts.append(f"{name} ERROR: the check crashed ({r['reason']}), traceback in "
                          f"{report.parent / r['log']}")
+        if r.get("beyond_the_paper") and r["status"] in ("PASS", "FAIL"):
+            b = r["beyond_the_paper"]
+            parts.append(f"{name} beyond the paper (not in its verdict): {b['status']} "
+                         f"{b['passed']}/{b['cases']}")
     changed = None
     if comparison is not None:
         changed = comparison.changed

@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-__all__ = ["new_figure", "rate_panel", "reference_line", "slope_text", "verdict_badge"]
+__all__ = ["layout_problems", "new_figure", "rate_panel", "reference_line", "slope_text",
+           "verdict_badge"]
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: float = 4.0, **kw):
@@ -92,3 +93,61 @@ def verdict_badge(ax, passed: bool, text: str | None = None) -> None:
             color="white", bbox={"boxstyle": "round,pad=0.3",
                                  "facecolor": "#2a7d2e" if passed else "#b22222",
                                  "edgecolor": "none"})
+
+
+def _visible_tick_labels(axis) -> list:
+    """The tick labels ``axis`` draws: visible, non-empty, at a location inside the view."""
+    lo, hi = sorted(axis.get_view_interval())
+    span = (hi - lo) * 1e-9
+    out = []
+    for ticks in (axis.get_major_ticks(), axis.get_minor_ticks()):
+        for tick in ticks:
+            for lab in (tick.label1, tick.label2):
+                if (lab.get_visible() and lab.get_text().strip() and tick.get_visible()
+                        and lo - span <= tick.get_loc() <= hi + span):
+                    out.append(lab)
+    return out
+
+
+def layout_problems(fig) -> list[str]:
+    """What makes a figure hard to read: legends over data, tick labels over each other.
+
+    Draws the figure, then compares bounding boxes in display space: every
+    legend (of the figure or of an axes) against the data area (the axes
+    patch) of every axes that has data, and, on every axis, every pair of
+    drawn tick labels. Colorbar axes count as axes but hold no legend data.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    list of str
+        One sentence per problem; empty when the figure is clean.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    data_axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison
+                 and (ax.lines or ax.collections or ax.images or ax.patches)]
+    for leg in legends:
+        lb = leg.get_window_extent(renderer)
+        for ax in data_axes:
+            if lb.overlaps(ax.patch.get_window_extent(renderer)):
+                problems.append(f"a legend ({', '.join(t.get_text() for t in leg.get_texts()[:2])}"
+                                f", ...) overlaps the data area of axes {ax.get_title()!r}")
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = _visible_tick_labels(axis)
+            boxes = [lab.get_window_extent(renderer) for lab in labels]
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    if boxes[i].overlaps(boxes[j]):
+                        problems.append(
+                            f"{name} tick labels {labels[i].get_text()!r} and "
+                            f"{labels[j].get_text()!r} overlap on axes {ax.get_title()!r}")
+    return problems

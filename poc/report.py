@@ -136,6 +136,18 @@ def _fmt_rate(case: dict) -> str:
     return s
 
 
+def _split_sources(cases: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(cases testing the paper, cases beyond the paper) of a result's cases."""
+    beyond = [c for c in cases if c.get("source") == "beyond the paper"]
+    return [c for c in cases if c.get("source") != "beyond the paper"], beyond
+
+
+def beyond_line(cases: list[dict]) -> str:
+    """``beyond the paper: FAIL 0/18``: the own verdict of a check's additions to the paper."""
+    n_ok = sum(bool(c.get("passed")) for c in cases)
+    return f"beyond the paper: {'PASS' if n_ok == len(cases) else 'FAIL'} {n_ok}/{len(cases)}"
+
+
 def result_status(result: dict) -> str:
     """PASS, FAIL, SKIPPED or ERROR; result files older than the status field give PASS/FAIL."""
     status = result.get("status")
@@ -252,12 +264,13 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None,
     ]
     for r in results:
         status = result_status(r)
-        cases = r.get("cases", [])
-        n_ok = sum(bool(c.get("passed")) for c in cases)
+        paper, beyond = _split_sources(r.get("cases", []))
+        n_ok = sum(bool(c.get("passed")) for c in paper)
         elapsed = r.get("elapsed_s")
         note = f"**different run**: {odd[r['check']]}" if r["check"] in odd else ""
+        extra = f" ({beyond_line(beyond)})" if beyond else ""
         lines.append(
-            f"| [{r['check']}](#{r['check']}) | {_VERDICT_MD[status]} | {n_ok}/{len(cases)} "
+            f"| [{r['check']}](#{r['check']}) | {_VERDICT_MD[status]} | {n_ok}/{len(paper)}{extra} "
             f"| {r.get('mode', '')} | {r.get('seed', '')} | {r.get('started', 'unknown')} "
             f"| {'' if elapsed is None else f'{elapsed:.1f}'} | {note} |"
         )
@@ -274,12 +287,23 @@ def write_report(out: str | os.PathLike, order: list[str] | None = None,
             lines += [f"ERROR: the check crashed: `{_md(r.get('reason', ''))}`. "
                       f"The traceback is in `{r.get('log', '')}` beside this report."]
             continue
-        lines += ["| case | verdict | measured rate [CI] vs expected | detail |", "|---|---|---|---|"]
-        for c in r.get("cases", []):
-            lines.append(
-                f"| {c['name']} | {'pass' if c.get('passed') else '**fail**'} | {_fmt_rate(c)} "
-                f"| {_md(c.get('detail', ''))} |"
-            )
+        paper, beyond = _split_sources(r.get("cases", []))
+        for group, head in ((paper, "Cases testing the paper (the check's verdict):"),
+                            (beyond, f"Beyond the paper, judged on their own: "
+                                     f"**{beyond_line(beyond)}**")):
+            if not group:
+                continue
+            if beyond:  # two tables: say which is which
+                lines += [head, ""]
+            lines += ["| case | verdict | measured rate [CI] vs expected | detail |",
+                      "|---|---|---|---|"]
+            for c in group:
+                lines.append(
+                    f"| {c['name']} | {'pass' if c.get('passed') else '**fail**'} "
+                    f"| {_fmt_rate(c)} | {_md(c.get('detail', ''))} |"
+                )
+            lines.append("")
+        lines.pop()
         for note in r.get("notes", []):
             lines += ["", f"- {note}"]
         for table in r.get("tables", []):  # ready-made markdown blocks (e.g. the mnist table)

@@ -2,7 +2,8 @@
 
 This is the toolkit's mean-field variant, outside the paper's experimental protocol (the
 paper's protocol on real MNIST digits is ``paper_mnist.py``). ``poc validate digits`` is the
-command that judges the claim; this script shows the experiment itself, on the public API.
+command that judges the claim (its cases say which test the paper's wording and which are the
+toolkit's own questions); this script shows the experiment itself, on the public API.
 
 Claim: on scikit-learn's 8x8 handwritten digits, the one-hidden-layer mean-field network
 trained by noisy SGD with alpha-stable noise keeps the test accuracy of plain SGD while more of
@@ -56,7 +57,7 @@ ax.axhline(np.mean(np.array(curves["plain SGD"])[:, 0]) - 0.02, color="0.4", ls=
            label="plain SGD accuracy - 2 points")
 ax.set(xlabel="fraction of hidden units pruned (smallest norms)", ylabel="test accuracy",
        title="Accuracy kept under pruning (band: seeds)", ylim=(0.0, 1.0))
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)  # off the data
 
 ax = axes[0, 1]
 labels = list(CONFIGS)

@@ -8,7 +8,9 @@ A check is a module in ``poc.checks`` with
   through ``ctx.save_figure`` and returns its cases.
 
 The runner (:func:`run_check`) times it and writes ``<out>/<NAME>.json``
-atomically. A check passes only if every one of its cases passes. Every run
+atomically. A check passes only if every one of its cases testing the paper
+passes (cases marked "beyond the paper" are summarised on their own, in
+``"beyond_the_paper"``, and do not change the verdict). Every run
 of a check leaves a result file with a ``"status"``:
 
 * ``PASS`` / ``FAIL`` -- it ran; FAIL means a measurement disagreed with the claim;
@@ -45,7 +47,10 @@ class Case:
     """One verdict inside a check.
 
     ``measured_rate``/``ci``/``expected_rate`` are filled for rate fits; other
-    measurements (test statistics, p-values) go in ``values``.
+    measurements (test statistics, p-values) go in ``values``. ``source`` says
+    where the claim comes from: ``"paper"``, ``"beyond the paper"`` (an addition
+    of the toolkit, judged and reported on its own line but not part of the
+    check's verdict) or None (a theorem check, whose cases all test the paper).
     """
 
     name: str
@@ -55,6 +60,36 @@ class Case:
     ci: tuple[float, float] | None = None
     expected_rate: float | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+
+PAPER, BEYOND = "paper", "beyond the paper"
+SOURCES = (PAPER, BEYOND)
+
+
+def verdict_of(cases) -> tuple[bool, dict | None]:
+    """(the check's verdict, the summary of its cases beyond the paper or None).
+
+    The verdict is that of the cases testing the paper (``source`` "paper" or
+    None): all of them pass, and there is at least one. Cases "beyond the
+    paper" get their own summary, ``{"status", "passed", "cases"}``, and never
+    change the verdict. Works on :class:`Case` objects and on their JSON dicts.
+    """
+    def get(c, key):
+        return c.get(key) if isinstance(c, dict) else getattr(c, key)
+
+    for c in cases:
+        if get(c, "source") not in (None, *SOURCES):
+            raise ValueError(f"a case's source must be one of {SOURCES} or None, got "
+                             f"{get(c, 'source')!r} (case {get(c, 'name')!r})")
+    paper = [c for c in cases if get(c, "source") != BEYOND]
+    beyond = [c for c in cases if get(c, "source") == BEYOND]
+    passed = bool(paper) and all(get(c, "passed") for c in paper)
+    if not beyond:
+        return passed, None
+    n_ok = sum(bool(get(c, "passed")) for c in beyond)
+    return passed, {"status": "PASS" if n_ok == len(beyond) else "FAIL", "passed": n_ok,
+                    "cases": len(beyond)}
 
 
 @dataclass
@@ -176,9 +211,11 @@ def run_check(module, ctx: Context, *, name: str | None = None) -> dict:
                                f"started {started}\n\n{traceback.format_exc()}")
         result.update(status="ERROR", reason=one_line(exc), log=log.name)
     else:
-        passed = bool(cases) and all(c.passed for c in cases)
+        passed, beyond = verdict_of(cases)
         result.update(status="PASS" if passed else "FAIL", passed=passed,
                       cases=[jsonable(asdict(c)) for c in cases])
+        if beyond is not None:
+            result["beyond_the_paper"] = beyond
     if result["status"] != "ERROR":  # a traceback left by an earlier run would mislead
         (ctx.out / f"{name}.log").unlink(missing_ok=True)
     result.update(figures=list(ctx.figures), notes=list(ctx.notes), tables=list(ctx.tables),

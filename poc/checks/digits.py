@@ -44,6 +44,14 @@ largest value keeping the unpruned test accuracy of both alphas within one
 point of plain SGD: the comparison is made where the noise visibly changes
 the weights but not the accuracy.
 
+Sources. Each case carries ``source``: the rule-fraction cases (alpha < 2)
+test the paper's "achieves increased compressibility with various models and
+datasets" (arXiv 2306.08125, abstract) and the equal-accuracy cases (alpha <
+2) its "slight compromise from the training and test error" (abstract of
+the first version); they make the check's verdict. The plain-SGD sanity
+case, the Gaussian control's cases and the equal-accuracy pruning question
+are beyond the paper, judged on their own line.
+
 Cases and thresholds.
 * Plain SGD learns the task: mean test accuracy >= ``ACC_MIN`` = 0.90 (a
   linear classifier reaches about 0.95 on this split; below 0.90 the
@@ -77,11 +85,13 @@ from ..compress import best_k_approximation, prunable_fraction
 from ..data import load_digits
 from ..training import train
 from ..units import Unit, run_units, study_id
-from ._base import Case, Context
+from ._base import BEYOND, PAPER, Case, Context
+from ._paper import QUOTES
 
 NAME = "digits"
 TITLE = ("Mean-field variant (outside the paper's protocol): on the 8x8 digits, noisy SGD with "
-         "alpha-stable noise (alpha < 2) makes the network more "
+         "alpha-stable noise (alpha < 2) makes the network more compressible by the paper's rule "
+         "at a slight cost in test accuracy (the paper's wording); beyond the paper, more "
          "prunable at equal test accuracy than plain SGD.")
 
 ALPHAS = (1.5, 1.75)  # heavy-tailed noise indices compared with plain SGD
@@ -167,50 +177,78 @@ def verdicts(acc0: dict, rule: dict, kept: dict, alphas=ALPHAS,
     """
     plain_acc = float(np.mean(acc0[None]))
     cases = [Case(
-        name="plain SGD learns the digits", passed=plain_acc >= ACC_MIN,
+        name="plain SGD learns the digits", passed=plain_acc >= ACC_MIN, source=BEYOND,
         detail=f"mean test accuracy {plain_acc:.3f} over {len(acc0[None])} seeds "
                f"(pass if >= {ACC_MIN:.2f})",
-        values={"test_accuracy": acc0[None], "rule_fraction": rule[None],
-                "kept_fraction": kept[None]})]
+        values=_claim("learns", {"test_accuracy": acc0[None], "rule_fraction": rule[None],
+                                 "kept_fraction": kept[None]}))]
     for a in (*alphas, control):
         d_acc = float(np.mean(acc0[a])) - plain_acc
         cases.append(Case(
             name=f"{config_label(a)}: equal accuracy", passed=abs(d_acc) <= EQUAL_TOL,
+            source=BEYOND if a == control else PAPER,
             detail=f"mean test accuracy {np.mean(acc0[a]):.3f} vs {plain_acc:.3f} for plain SGD "
                    f"(difference {100 * d_acc:+.1f} points; pass if within "
                    f"{100 * EQUAL_TOL:.0f})",
-            values={"test_accuracy": acc0[a], "difference": d_acc}))
+            values=_claim("control accuracy" if a == control else "equal accuracy",
+                          {"test_accuracy": acc0[a], "difference": d_acc})))
     for a in alphas:
         diff = np.asarray(rule[a]) - np.asarray(rule[None])
         wins = int(np.sum(diff > 0))
         cases.append(Case(
             name=f"{config_label(a)}: pruning-rule fraction above plain SGD in every seed",
-            passed=wins == diff.size,
+            passed=wins == diff.size, source=PAPER,
             detail=f"rule fraction (10% Frobenius error) larger in {wins}/{diff.size} seeds: "
                    f"median {np.median(rule[a]):.2f} vs {np.median(rule[None]):.2f}",
-            values={"rule_fraction": rule[a], "plain_rule_fraction": rule[None],
-                    "paired_difference": diff}))
+            values=_claim("rule", {"rule_fraction": rule[a], "plain_rule_fraction": rule[None],
+                                   "paired_difference": diff})))
     ctrl_med, plain_med = float(np.median(rule[control])), float(np.median(rule[None]))
     cases.append(Case(
         name=f"control, {config_label(control)}: rule fraction not above plain SGD",
-        passed=ctrl_med <= plain_med,
+        passed=ctrl_med <= plain_med, source=BEYOND,
         detail=f"median rule fraction {ctrl_med:.2f} vs {plain_med:.2f} for plain SGD "
                "(pass if not above: light tails should not compress)",
-        values={"rule_fraction": rule[control]}))
+        values=_claim("control", {"rule_fraction": rule[control]})))
     for a in alphas:
         gains = np.asarray(kept[a], float) - np.asarray(kept[None], float)
         gain, lower = float(np.mean(gains)), _lower_bound(gains)
         cases.append(Case(
             name=f"{config_label(a)}: more prunable at equal accuracy",
-            passed=gain >= GRID_STEP - 1e-9 and lower > 0.0,
+            passed=gain >= GRID_STEP - 1e-9 and lower > 0.0, source=BEYOND,
             detail=f"accuracy-preserving fraction (test accuracy >= plain - "
                    f"{100 * KEEP_TOL:.0f} points) {np.mean(kept[a]):.2f} vs "
                    f"{np.mean(kept[None]):.2f} for plain SGD, mean over seeds; paired gain "
                    f"{gain:+.2f}, one-sided {100 * LEVEL:.0f}% lower bound {lower:+.2f} "
                    f"(pass if gain >= {GRID_STEP} and bound > 0)",
-            values={"kept_fraction": kept[a], "plain_kept_fraction": kept[None], "gain": gain,
-                    "gain_lower_bound": lower, "paired_gain": gains}))
+            values=_claim("equal-accuracy pruning",
+                          {"kept_fraction": kept[a], "plain_kept_fraction": kept[None],
+                           "gain": gain, "gain_lower_bound": lower, "paired_gain": gains})))
     return cases
+
+
+# what each kind of case tests: (key of poc.checks._paper.QUOTES or None, threshold reason)
+CLAIMS = {
+    "learns": (None, "a precondition of the toolkit: a linear classifier reaches about 0.95 on "
+                     "this split, so below 0.90 the training, not the pruning, is the story"),
+    "equal accuracy": ("slight", "2 points is the toolkit's own reading of \"slight\" (the "
+                                 "paper gives no number); the seed spread is about 0.5 point"),
+    "control accuracy": (None, "the Gaussian control's accuracy, within the same 2 points"),
+    "rule": ("compressible", "every seed: a paired sign rule, by chance 2^-seeds if noise made "
+                             "no difference"),
+    "control": (None, "the toolkit's expectation from the theory (light tails do not compress); "
+                      "the paper runs no Gaussian control on this network"),
+    "equal-accuracy pruning": (None, "the toolkit's own question; one grid step (0.05) and a "
+                                     "one-sided 95 % paired t bound above 0"),
+}
+
+
+def _claim(kind: str, values: dict) -> dict:
+    """``values`` with the case's quoted wording, where it comes from, and its threshold reason."""
+    quote, reason = CLAIMS[kind]
+    out = dict(values, threshold_reason=reason)
+    if quote is not None:
+        out.update(quote=QUOTES[quote][0], quoted_from=QUOTES[quote][1])
+    return out
 
 
 @dataclass(frozen=True)
@@ -294,6 +332,11 @@ def _notes(ctx, configs, acc0, rule, res, kept) -> None:
     answer = (f"At equal test accuracy, heavy-tailed noise (sigma = {SIGMA:g}) made the network "
               f"{'; '.join(parts)} than plain SGD, in the mean over {len(kept[None])} seeds "
               "(the cases give the paired statistics).")
+    ctx.notes.append(
+        "Sources: the equal-accuracy cases of alpha < 2 test \"" + QUOTES["slight"][0] + "\" ("
+        + QUOTES["slight"][1] + "; 2 points is the toolkit's own threshold); the rule-fraction "
+        "cases test \"" + QUOTES["compressible"][0] + "\" (" + QUOTES["compressible"][1]
+        + "). The check's verdict is theirs; the other cases are beyond the paper.")
     ctx.notes.append("This is the mean-field variant (tanh, fixed second layer, squared loss, fixed "
                      "step count), outside the paper's experimental protocol; the paper's protocol "
                      "is the check mnist.")
@@ -325,39 +368,45 @@ def _notes(ctx, configs, acc0, rule, res, kept) -> None:
 
 
 def _figure(ctx, configs, res, steps, acc0, rule, kept, level, cases, n, n_steps) -> None:
+    ctx.save_figure(digits_figure(configs, res, steps, acc0, rule, kept, level, cases, n,
+                                  n_steps), "digits.png")
+
+
+def digits_figure(configs, res, steps, acc0, rule, kept, level, cases, n, n_steps):
+    """The check's figure: training, pruning curves, rule fractions, equal-accuracy fractions.
+
+    ``res[a]`` holds, per configuration ``a`` (None for plain SGD, else alpha), the arrays
+    over seeds of ``"loss"``, ``"test_loss"`` (seeds, records), ``"curve"`` (seeds,
+    fractions) and ``"rule_acc"`` (seeds,); the legend sits outside the panels.
+    """
+    from matplotlib.lines import Line2D
+
     from ..plotting import new_figure, verdict_badge
 
     colors = {None: "0.25", 1.5: "#D55E00", 1.75: "#E69F00", 2.0: "#0072B2"}
-    fig, axes = new_figure(2, 2, width=5.6, height=4.2)
+    fig, axes = new_figure(2, 2, width=5.0, height=4.0, layout="constrained")
+    fig.set_size_inches(10.0, 9.4)  # room for the legend below the panels
     ax_loss, ax_curve = axes[0]
     ax_rule, ax_kept = axes[1]
 
     for a in (*configs[1:], None):  # plain SGD last, thin, on top
         c = colors[a]
-        ax_loss.plot(steps, res[a]["loss"].mean(axis=0), "-", color=c, lw=1.0 if a is None else 1.6,
-                     label=f"{_fig_label(a)}: train")
+        ax_loss.plot(steps, res[a]["loss"].mean(axis=0), "-", color=c, lw=1.0 if a is None else 1.6)
         ax_loss.plot(steps, res[a]["test_loss"].mean(axis=0), "--", color=c, lw=1.1)
     ax_loss.set_yscale("log")
     ax_loss.set(xlabel="SGD step", ylabel="squared loss (one-hot targets)",
-                title="Training: train (solid) and test (dashed) loss, mean over seeds")
-    acc_text = "\n".join(f"{_fig_label(a)}: test accuracy {np.mean(acc0[a]):.3f}" for a in configs)
-    ax_loss.text(0.98, 0.97, acc_text, transform=ax_loss.transAxes, ha="right", va="top",
-                 fontsize=7.5, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})
-    ax_loss.legend(fontsize=7.5, loc="lower left")
+                title="Train (solid) and test (dashed) loss, mean over seeds")
 
     for a in configs:
         c = colors[a]
         cur = res[a]["curve"]
         ax_curve.fill_between(FRACTIONS, cur.min(axis=0), cur.max(axis=0), color=c, alpha=0.15,
                               linewidth=0)
-        ax_curve.plot(FRACTIONS, cur.mean(axis=0), "o-", color=c, markersize=3, lw=1.3,
-                      label=f"{_fig_label(a)} (rule prunes {np.median(rule[a]):.2f})")
-    ax_curve.axhline(level, color="k", ls=":", lw=1.0,
-                     label=f"plain-SGD accuracy - {100 * KEEP_TOL:.0f} points")
+        ax_curve.plot(FRACTIONS, cur.mean(axis=0), "o-", color=c, markersize=3, lw=1.3)
+    ax_curve.axhline(level, color="k", ls=":", lw=1.0)
     ax_curve.set(xlabel="fraction of hidden units pruned (smallest norms first)",
                  ylabel="test accuracy", ylim=(max(0.0, level - 0.35), 1.0),
-                 title="Test accuracy after pruning (mean, band = min-max over seeds)")
-    ax_curve.legend(fontsize=7.5, loc="lower left")
+                 title="Test accuracy after pruning (band: min-max over seeds)")
 
     xs = np.arange(len(configs))
     rng = np.random.default_rng(0)
@@ -372,18 +421,27 @@ def _figure(ctx, configs, res, steps, acc0, rule, kept, level, cases, n, n_steps
         ax_kept.plot([i - 0.25, i + 0.25], [np.mean(kept[a])] * 2, "-", color=c, lw=2)
     labels = ["plain\nSGD" if a is None else ("Gaussian\nα = 2" if a == 2.0 else f"α = {a:g}")
               for a in configs]
-    ax_rule.axhline(THRESHOLD, color="0.5", ls=":", lw=1.0, label="equal norms (0.1)")
-    ax_rule.set(xticks=xs, xticklabels=labels, ylim=(0, 1.15), ylabel="fraction pruned",
+    ax_rule.axhline(THRESHOLD, color="0.5", ls="-.", lw=1.0)
+    ax_rule.set(xticks=xs, xticklabels=labels, ylim=(0, 1.25), ylabel="fraction pruned",
                 title="Paper's pruning rule (10% Frobenius error), per seed")
-    ax_rule.legend(fontsize=7.5, loc="center right")
     ax_kept.set(xticks=xs, xticklabels=labels, ylim=(-0.03, 1.0), ylabel="fraction pruned",
                 title=f"Pruned at equal accuracy (>= plain - {100 * KEEP_TOL:.0f} pts), per seed")
-    ok = all(c.passed for c in cases)
-    verdict_badge(ax_kept, ok, f"{sum(c.passed for c in cases)}/{len(cases)} cases")
-    verdict_badge(ax_rule, all(c.passed for c in cases if "rule" in c.name),
-                  "rule-fraction cases")
+    paper = [c for c in cases if c.source != BEYOND]
+    beyond = [c for c in cases if c.source == BEYOND]
+    verdict_badge(ax_kept, all(c.passed for c in beyond),
+                  f"beyond the paper {sum(c.passed for c in beyond)}/{len(beyond)}")
+    verdict_badge(ax_rule, all(c.passed for c in paper),
+                  f"paper cases {sum(c.passed for c in paper)}/{len(paper)}")
+    handles = [Line2D([], [], color=colors[a], lw=2,
+                      label=f"{_fig_label(a)}: test acc. {np.mean(acc0[a]):.3f}, rule prunes "
+                            f"{np.median(rule[a]):.2f}") for a in configs]
+    handles += [Line2D([], [], color="k", ls="-", label="train loss"),
+                Line2D([], [], color="k", ls="--", label="test loss"),
+                Line2D([], [], color="k", ls=":",
+                       label=f"plain-SGD accuracy - {100 * KEEP_TOL:.0f} points"),
+                Line2D([], [], color="0.5", ls="-.", label="rule fraction for equal norms (0.1)")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     fig.suptitle(f"Digits, mean-field variant (not the paper protocol): tanh network, n = {n} "
                  f"units, {n_steps} SGD steps, "
                  f"σ = {SIGMA:g} ({NOISE} noise), {len(rule[None])} seeds", fontsize=11)
-    fig.tight_layout()
-    ctx.save_figure(fig, "digits.png")
+    return fig
