@@ -58,7 +58,7 @@ def parse_scheduler(spec: str) -> tuple[str, int | str]:
                      f"'tcp://HOST:PORT' (a running Dask scheduler), got {spec!r}")
 
 
-def _import_distributed():
+def import_distributed():
     try:
         import distributed
     except ImportError:
@@ -89,7 +89,7 @@ def scheduler_client(spec: str | None, *, dashboard: bool = False,
         return
     kind, where = parse_scheduler(spec)
     timeout = _timeout() if timeout is None else float(timeout)
-    distributed = _import_distributed()
+    distributed = import_distributed()
     if kind == "tcp":
         try:
             client = distributed.Client(where, timeout=f"{timeout}s")

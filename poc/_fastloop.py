@@ -42,7 +42,7 @@ import numpy as np
 from ._loop_kernels import feature_steps, linear_steps, network_steps, partial_fisher_yates
 from .drifts import FeatureDrift, LinearMeanField, MeanFieldNetwork
 from .drifts._kernels import PBLOCK as _PBLOCK
-from .drifts.network import _MAX_H
+from .drifts.network import MAX_H
 from .noise import _noise
 
 # Noise values held per block (8 MB of float64; the sampler holds about three
@@ -159,7 +159,7 @@ def loop_kernel(drift, n: int, d: int, batch_size: int | None):
         if _overrides(drift, MeanFieldNetwork, "drift_into", "mean_features_into"):
             return None
         b = drift.n_data if batch_size is None else batch_size
-        if b * n > _MAX_H or b * n * d > _MAX_LOOP_PRODUCT:
+        if b * n > MAX_H or b * n * d > _MAX_LOOP_PRODUCT:
             return None
         return _NetworkKernel(drift, n, d, batch_size)
     if batch_size is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from numba import njit, prange
 
 from .drifts._kernels import PBLOCK as _PBLOCK
-from .drifts.network import _activate_row as activate_row
+from .drifts.network import activate_row
 
 
 @njit(cache=True, error_model="numpy")

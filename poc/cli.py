@@ -319,12 +319,12 @@ def _scheduler_precheck(spec: str) -> None:
     while here the command line asks for something this installation cannot do, and no
     check runs at all.
     """
-    from ._cluster import _import_distributed, parse_scheduler
+    from ._cluster import import_distributed, parse_scheduler
     from ._validation import MissingExtraError
 
     try:
         parse_scheduler(spec)
-        _import_distributed()
+        import_distributed()
     except (ValueError, MissingExtraError) as exc:
         raise UsageError(str(exc)) from None
 

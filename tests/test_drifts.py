@@ -18,7 +18,7 @@ from poc.drifts import (
     NumpyDrift,
     PairwiseDrift,
 )
-from poc.drifts.network import _activate_row
+from poc.drifts.network import activate_row
 
 # --- user functions (module level so they compile once) -----------------------
 
@@ -186,7 +186,7 @@ def test_network_chunked_products_agree(monkeypatch):
     net = MeanFieldNetwork(rng.standard_normal((50, 4)), rng.standard_normal(50))
     theta = rng.standard_normal((64, 4))
     full, pred = net(theta), net.predict(theta)
-    monkeypatch.setattr(dr, "_MAX_H", 64 * 7)  # 7 data rows per chunk
+    monkeypatch.setattr(dr, "MAX_H", 64 * 7)  # 7 data rows per chunk
     np.testing.assert_allclose(net(theta), full, rtol=1e-12, atol=1e-15)
     # BLAS may order a chunk's dot products differently: equal to rounding
     np.testing.assert_allclose(net.predict(theta), pred, rtol=1e-13, atol=1e-16)
@@ -201,7 +201,7 @@ def test_activation_kernels_within_a_few_ulp():
         (1, special.expit(h), special.expit(h) * special.expit(-h)),
     ]:
         row, phi = h.copy(), np.empty_like(h)
-        _activate_row(row, phi, kind)
+        activate_row(row, phi, kind)
         # below exp(-708) ~ 3e-308 values are clamped there (absolute error only)
         ok = np.abs(h) <= 350
         ulp = np.abs(phi - ref)[ok] / np.spacing(np.abs(ref[ok]))

@@ -27,7 +27,7 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
 # Largest number of entries of the (batch x n) pre-activation matrix of the
 # mean-field network held at once; larger problems are cut into data chunks.
-_MAX_H = 1 << 22
+MAX_H = 1 << 22
 
 # Vectorisable tanh and sigmoid for the network activations. libm's tanh and
 # exp are scalar calls (15-30 ns each); the activation pass over the
@@ -113,7 +113,7 @@ def _sigmoid_d(h):
 
 
 @njit(cache=True, inline="always")
-def _activate_row(row, phi, kind):
+def activate_row(row, phi, kind):
     """phi[i] = phi(row[i]) and row[i] = phi'(row[i]); kind 0 tanh, 1 sigmoid, 2 relu."""
     n = row.size
     if kind == 0:
@@ -195,7 +195,7 @@ def _mfn_rows(H, y, wt, kind, coef, f, given):
     for k in prange(B):
         row = H[k]
         phi = np.empty(n)
-        _activate_row(row, phi, kind)
+        activate_row(row, phi, kind)
         acc = np.empty(c)
         _outputs(phi, wt, n, acc)
         if not given:
@@ -224,7 +224,7 @@ def _mfn_forward(H, wt, kind, f):
     c = f.shape[1]
     for k in prange(B):
         phi = np.empty(n)
-        _activate_row(H[k], phi, kind)
+        activate_row(H[k], phi, kind)
         acc = np.empty(c)
         _outputs(phi, wt, n, acc)
         for l in range(c):
@@ -376,7 +376,7 @@ class MeanFieldNetwork(FeatureDrift):
 
     def workspace(self, n, d, batch_size=None):
         b = self.n_data if batch_size is None else batch_size
-        rows = max(1, min(b, _MAX_H // n))
+        rows = max(1, min(b, MAX_H // n))
         ws = {"H": np.empty((rows, n)), "f": np.empty((b, self.n_outputs)),
               "wt": self._weights_t(n)}
         if rows < b:
@@ -419,7 +419,7 @@ class MeanFieldNetwork(FeatureDrift):
     def _forward_into(self, theta, X, f) -> None:
         n = theta.shape[0]
         wt = self._weights_t(n)
-        rows = max(1, min(X.shape[0], _MAX_H // n))
+        rows = max(1, min(X.shape[0], MAX_H // n))
         H = np.empty((rows, n))
         for start in range(0, X.shape[0], rows):
             stop = min(X.shape[0], start + rows)
