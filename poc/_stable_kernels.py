@@ -269,7 +269,7 @@ def _cms64(m, u_w, sa_arg, c2_arg, e, ia, log_s, lmax):
     argument reduction can cancel; the exponent is clamped (saturation).
     """
     w = -_log64(u_w)
-    lx = e * (_log64(_sinpi64(c2_arg)) - _log64(w)) - ia * _log64(_sinpi64(m)) + log_s
+    lx = e * _log64(_sinpi64(c2_arg) / w) - ia * _log64(_sinpi64(m)) + log_s
     return _sinpi64(sa_arg) * _exp64(min(max(lx, _LOG_MIN), lmax))
 
 
@@ -277,7 +277,7 @@ def _cms64(m, u_w, sa_arg, c2_arg, e, ia, log_s, lmax):
 def _cms32(m, u_w, sa_arg, c2_arg, e, ia, log_s, lmax):
     """:func:`_cms64` with the float32-accuracy polynomials."""
     w = -_log32(u_w)
-    lx = e * (_log32(_sinpi32(c2_arg)) - _log32(w)) - ia * _log32(_sinpi32(m)) + log_s
+    lx = e * _log32(_sinpi32(c2_arg) / w) - ia * _log32(_sinpi32(m)) + log_s
     return _sinpi32(sa_arg) * _exp32(min(max(lx, _LOG_MIN), lmax))
 
 
@@ -483,12 +483,25 @@ def _normal_rows_par(out, ctr0, row_stride, k0, k1, nonce, tag):
                       k0, k1, nonce, tag)
 
 
+@njit(inline="always")
+def _scale_row(out, radius, big, t):
+    n = out.shape[1]
+    s = t // n
+    i = t - s * n
+    rad = radius[s, i]
+    for j in range(out.shape[2]):
+        out[s, i, j] = min(max(rad * out[s, i, j], -big), big)
+
+
 @njit(cache=True, error_model="numpy")
 def _scale_rows(out, radius, big):
     """out[s, i, :] *= radius[s, i], saturating at +-big (the dtype's largest finite value)."""
-    steps, n, d = out.shape
-    for s in range(steps):
-        for i in range(n):
-            rad = radius[s, i]
-            for j in range(d):
-                out[s, i, j] = min(max(rad * out[s, i, j], -big), big)
+    for t in range(out.shape[0] * out.shape[1]):
+        _scale_row(out, radius, big, t)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _scale_rows_par(out, radius, big):
+    """:func:`_scale_rows` over threads (elementwise: the same values)."""
+    for t in prange(out.shape[0] * out.shape[1]):
+        _scale_row(out, radius, big, t)

@@ -74,6 +74,9 @@ from ._stable_kernels import (
     _scale_rows as scale_rows,
 )
 from ._stable_kernels import (
+    _scale_rows_par as scale_rows_par,
+)
+from ._stable_kernels import (
     _stable_rows as stable_rows,
 )
 from ._stable_kernels import (
@@ -112,11 +115,11 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
-def _rows(kernel, kernel_par, out2d: np.ndarray, *args) -> None:
-    if out2d.size >= _PARALLEL_MIN and numba.get_num_threads() > 1:
-        kernel_par(out2d, *args)
+def _rows(kernel, kernel_par, out: np.ndarray, *args) -> None:
+    if out.size >= _PARALLEL_MIN and numba.get_num_threads() > 1:
+        kernel_par(out, *args)
     else:
-        kernel(out2d, *args)
+        kernel(out, *args)
 
 
 def _fill_stable(out2d: np.ndarray, alpha: float, log_scale: float, key: np.ndarray, tag, skewed: bool,
@@ -222,7 +225,7 @@ def _fill(out: np.ndarray, alpha: float, kind: str, scale: float, key: np.ndarra
         np.sqrt(radius, out=radius)
         radius *= math.sqrt(2.0) * scale
         np.minimum(radius, _BIG[np.dtype(np.float64)], out=radius)  # inf * 0 would be NaN
-    scale_rows(out, radius, _BIG[out.dtype])
+    _rows(scale_rows, scale_rows_par, out, radius, _BIG[out.dtype])
 
 
 # ---------------------------------------------------------------------------

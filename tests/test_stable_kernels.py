@@ -66,7 +66,7 @@ def _cms_libm(m, u_w, alpha, log_s, lmax):
     a = alpha * h
     sa = np.sin(np.pi * np.minimum(a, 1.0 - a))
     c1, c2 = np.sin(np.pi * m), np.sin(np.pi * (0.5 - b * h))
-    lx = e * (np.log(c2) - np.log(w)) - ia * np.log(c1) + log_s
+    lx = e * np.log(c2 / w) - ia * np.log(c1) + log_s
     return sa * np.exp(np.clip(lx, -746.0, lmax))
 
 
