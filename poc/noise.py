@@ -19,10 +19,12 @@ Sampling uses the Chambers-Mallows-Stuck (CMS) representation
 .. math:: X = \frac{\sin(\alpha V)}{\cos(V)^{1/\alpha}}
               \left(\frac{\cos((1-\alpha)V)}{W}\right)^{(1-\alpha)/\alpha}.
 
-It is evaluated in log space so that no intermediate overflows; the rare
-draws whose magnitude exceeds the float64 range (possible only for small
-alpha, where the law itself has such values) saturate at +-1.79e308 instead
-of becoming ``inf``.
+It is evaluated in log space so that no intermediate overflows, with
+``V = +-pi (1/2 - m)`` so that ``cos V = sin(pi m)`` keeps its relative
+precision near ``+-pi/2``; the rare draws whose magnitude exceeds the range
+of the output type (possible only for small alpha, where the law itself has
+such values) saturate near +-1.79e308 (float64) or +-3.4e38 (float32)
+instead of becoming ``inf``.
 
 Multivariate kinds (rows are particles / hidden units, columns coordinates):
 
