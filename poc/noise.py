@@ -57,6 +57,16 @@ For simulators and compiled time loops, the stream is also exposed per step
     ``key``. Step ``k``'s noise depends on ``(key, k)`` only, so a loop that
     fills blocks of K steps gets the same values for every K, and the same
     values as ``K = 1``.
+
+Inside compiled code, the Numba kernels behind ``fill_noise`` can be called
+directly (nopython, one thread; the ``*_par`` twins use Numba's threads and
+give the same values): ``stable_rows(out2d, ctr0, row_stride, k0, k1, nonce,
+tag, skewed, alpha, log_scale)`` writes row ``r`` of a (rows, cols) float64 /
+float32 array from Philox counters ``ctr0 + r * row_stride + ...`` (uint64
+arguments; ``key = (k0, k1, nonce)``; ``tag`` 0 and ``skewed=False`` for the
+symmetric law, tag 1 and ``skewed=True`` for the positive one). The iid kind's
+step ``k`` is row ``k`` with ``ctr0 = 0``, ``row_stride = n d``, tag 0 and
+``log_scale = log(scale)``, as ``fill_noise`` does.
 """
 
 from __future__ import annotations

@@ -283,3 +283,21 @@ def test_fill_noise_rejects_bad_buffers_and_keys():
         fill_noise(np.empty((1, 3, 4)), 1.5, "iid", 1.0, key.astype(np.int64))
     with pytest.raises(ValueError, match="step must be"):
         fill_noise(np.empty((1, 3, 4)), 1.5, "iid", 1.0, key, step=-1)
+
+
+def test_kernel_callable_from_compiled_code_gives_the_fill_noise_values():
+    # what a compiled time loop does: the iid noise of steps 4..6 from inside an njit function
+    from poc.noise import stable_rows
+
+    @numba.njit
+    def loop(out, key, alpha, log_scale, step0):
+        n_cols = out.shape[1]
+        stable_rows(out, np.uint64(step0 * n_cols), np.uint64(n_cols), key[0], key[1], key[2],
+                    np.uint64(0), False, alpha, log_scale)
+
+    key = noise_key(41)
+    for dtype in (np.float64, np.float32):
+        got = np.empty((3, 5 * 4), dtype=dtype)
+        loop(got, key, 1.5, math.log(0.3), 4)
+        want = fill_noise(np.empty((3, 5, 4), dtype=dtype), 1.5, "iid", 0.3, key, step=4)
+        assert np.array_equal(got, want.reshape(3, 20))
