@@ -236,16 +236,17 @@ class FCNResult:
 def _noise_step(rng, noise_type: int, alpha: float, W1: np.ndarray, scale: float) -> None:
     """W1 += scale * (one draw of the authors' noise of type ``noise_type``)."""
     n, d = W1.shape
+    dt = W1.dtype  # float32 training draws float32 noise (its own stream, same law)
     if noise_type == 1:
         # one scalar per hidden unit; the authors' alpha = 2 case is a standard normal
-        v = _stable(rng, alpha, n, 1.0 if alpha < 2.0 else 1.0 / math.sqrt(2.0))
+        v = _stable(rng, alpha, n, 1.0 if alpha < 2.0 else 1.0 / math.sqrt(2.0), dt)
         _add_rows(W1, scale, v)
         return
     if noise_type == 2:
-        _axpy(W1, scale, _stable(rng, alpha, n * d).reshape(n, d))
+        _axpy(W1, scale, _stable(rng, alpha, n * d, 1.0, dt).reshape(n, d))
         return
     # the authors' G ~ N(0, I): our isotropic kind (G ~ N(0, 2 I)) at scale 1/sqrt(2)
-    _axpy(W1, scale, _noise(rng, alpha, n, d, "isotropic", 1.0 / math.sqrt(2.0)))
+    _axpy(W1, scale, _noise(rng, alpha, n, d, "isotropic", 1.0 / math.sqrt(2.0), dt))
 
 
 def train_fcn(

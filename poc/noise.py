@@ -19,10 +19,12 @@ Sampling uses the Chambers-Mallows-Stuck (CMS) representation
 .. math:: X = \frac{\sin(\alpha V)}{\cos(V)^{1/\alpha}}
               \left(\frac{\cos((1-\alpha)V)}{W}\right)^{(1-\alpha)/\alpha}.
 
-It is evaluated in log space so that no intermediate overflows; the rare
-draws whose magnitude exceeds the float64 range (possible only for small
-alpha, where the law itself has such values) saturate at +-1.79e308 instead
-of becoming ``inf``.
+It is evaluated in log space so that no intermediate overflows, with
+``V = +-pi (1/2 - m)`` so that ``cos V = sin(pi m)`` keeps its relative
+precision near ``+-pi/2``; the rare draws whose magnitude exceeds the range
+of the output type (possible only for small alpha, where the law itself has
+such values) saturate near +-1.79e308 (float64) or +-3.4e38 (float32)
+instead of becoming ``inf``.
 
 Multivariate kinds (rows are particles / hidden units, columns coordinates):
 
@@ -34,148 +36,245 @@ Multivariate kinds (rows are particles / hidden units, columns coordinates):
 * ``"neuron"`` -- one scalar ``S_alpha(scale)`` per row, added to all of its
   coordinates.
 
-Randomness comes from a NumPy ``Generator`` (uniforms, exponentials,
-normals); the Numba kernels only transform those draws, in fixed-size
-blocks, so the output is bit-identical for any number of Numba threads.
+Random stream. Every draw comes from Philox4x32-10 (Salmon, Moraes, Dror and
+Shaw 2011), a counter-based generator: value ``i`` of a stream is a function
+of the stream's key and of the counter ``i`` only. A call with ``seed`` (None,
+an int or a NumPy ``Generator``) takes one key from it (advancing a Generator
+by three 32-bit draws), then transforms the Philox words in compiled loops
+whose math (sin, log, exp as polynomials with explicit range reduction) LLVM
+vectorises. The output is therefore bit-identical for any number of Numba
+threads, and the float32 path (``dtype=np.float32``) is a separate stream
+(it takes 32-bit uniforms, two values per Philox call) with the same law.
+
+For simulators and compiled time loops, the stream is also exposed per step
+(package-public, not re-exported by ``poc``):
+
+``noise_key(seed) -> numpy.ndarray``
+    A stream key, shape (3,) uint64, drawn from ``seed``.
+``fill_noise(out, alpha, kind, scale, key, step=0) -> out``
+    Fills ``out`` of shape (steps, n, d), float64 or float32, with the
+    multivariate noise of steps ``step, ..., step + steps - 1`` of the stream
+    ``key``. Step ``k``'s noise depends on ``(key, k)`` only, so a loop that
+    fills blocks of K steps gets the same values for every K, and the same
+    values as ``K = 1``.
+
+Inside compiled code, the Numba kernels behind ``fill_noise`` can be called
+directly (nopython, one thread; the ``*_par`` twins use Numba's threads and
+give the same values): ``stable_rows(out2d, ctr0, row_stride, k0, k1, nonce,
+tag, skewed, alpha, log_scale)`` writes row ``r`` of a (rows, cols) float64 /
+float32 array from Philox counters ``ctr0 + r * row_stride + ...`` (uint64
+arguments; ``key = (k0, k1, nonce)``; ``tag`` 0 and ``skewed=False`` for the
+symmetric law, tag 1 and ``skewed=True`` for the positive one). The iid kind's
+step ``k`` is row ``k`` with ``ctr0 = 0``, ``row_stride = n d``, tag 0 and
+``log_scale = log(scale)``, as ``fill_noise`` does.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from numba import njit, prange
 
-from ._validation import as_generator, check_choice, check_int, check_real, check_size
+from ._stable_kernels import (
+    _normal_rows as normal_rows,
+)
+from ._stable_kernels import (
+    _normal_rows_par as normal_rows_par,
+)
+from ._stable_kernels import (
+    _scale_rows as scale_rows,
+)
+from ._stable_kernels import (
+    _scale_rows_par as scale_rows_par,
+)
+from ._stable_kernels import (
+    _stable_rows as stable_rows,
+)
+from ._stable_kernels import (
+    _stable_rows_par as stable_rows_par,
+)
+from ._validation import (
+    ParameterTypeError,
+    as_generator,
+    check_choice,
+    check_int,
+    check_real,
+    check_size,
+)
 
 __all__ = ["NOISE_KINDS", "sample_noise", "sample_positive_stable", "sample_stable"]
 
 NOISE_KINDS = ("iid", "isotropic", "neuron")
 
-# Work is split into blocks of fixed length (not per thread), so the per-element
-# code path, including any SIMD remainder loop, does not depend on the thread count.
-_BLOCK = 4096
-# Largest log-magnitude whose exp() is a finite float64 (log(DBL_MAX) = 709.78...).
-_LOG_MAX = 709.78
 _HALF_PI = 0.5 * math.pi
+# Sub-streams of one key (the fourth Philox counter word).
+_TAG_SYMMETRIC, _TAG_POSITIVE, _TAG_NORMAL = np.uint64(0), np.uint64(1), np.uint64(2)
+# Below this many values one thread beats waking the pool (a task is 2048 values, ~20 us);
+# the values are the same either way.
+_PARALLEL_MIN = 8192
+_BIG = {np.dtype(np.float64): float(np.finfo(np.float64).max),
+        np.dtype(np.float32): float(np.finfo(np.float32).max)}
 
 
-@njit(cache=True, inline="always")
-def _clamped_exp(log_x):
-    return math.exp(min(log_x, _LOG_MAX))
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in _BIG:
+        raise ParameterTypeError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    return dt
 
 
-@njit(cache=True, parallel=True)
-def _cms_symmetric(alpha, log_scale, u, w, out):
-    """Symmetric CMS for alpha in (0, 2), alpha != 1; u ~ U[0,1), w ~ Exp(1)."""
-    n = u.size
-    e = (1.0 - alpha) / alpha
-    inv_a = 1.0 / alpha
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            v = math.pi * (u[i] - 0.5)
-            # sin(alpha v) is bounded by 1, so only the other factor can overflow:
-            # it is formed in log space and saturated before the product.
-            out[i] = math.sin(alpha * v) * _clamped_exp(
-                e * math.log(math.cos((1.0 - alpha) * v) / w[i]) - inv_a * math.log(math.cos(v))
-                + log_scale
-            )
+def _rows(kernel, kernel_par, out: np.ndarray, *args) -> None:
+    if out.size >= _PARALLEL_MIN and numba.get_num_threads() > 1:
+        kernel_par(out, *args)
+    else:
+        kernel(out, *args)
 
 
-@njit(cache=True, parallel=True)
-def _cauchy(log_scale, u, out):
-    n = u.size
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            # tan(pi (u - 1/2)) is at most 1/eps ~ 5e15 for u in [0, 1): saturate only the scale
-            out[i] = math.tan(math.pi * (u[i] - 0.5)) * _clamped_exp(log_scale)
-
-
-@njit(cache=True, parallel=True)
-def _cms_positive(alpha, log_scale, u, w, out):
-    """Totally skewed (beta = 1) alpha-stable, alpha in (0, 1) (Kanter / CMS form).
-
-    ``log_scale`` already includes the CMS factor cos(pi alpha / 2)^(-1/alpha).
-    """
-    n = u.size
-    e = (1.0 - alpha) / alpha
-    inv_a = 1.0 / alpha
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            v = math.pi * (u[i] - 0.5)
-            out[i] = math.sin(alpha * (v + _HALF_PI)) * _clamped_exp(
-                e * math.log(math.cos(v - alpha * (v + _HALF_PI)) / w[i]) - inv_a * math.log(math.cos(v))
-                + log_scale
-            )
-
-
-@njit(cache=True, parallel=True)
-def _scale_rows(radius, g, out):
-    """out[i, :] = radius[i] * g[i, :], saturating at the float64 range."""
-    n, d = g.shape
-    big = 1.7976931348623157e308
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            r = radius[i]
-            for j in range(d):
-                out[i, j] = min(max(r * g[i, j], -big), big)
+def _fill_stable(out2d: np.ndarray, alpha: float, log_scale: float, key: np.ndarray, tag, skewed: bool,
+                 ctr0: int, row_stride: int) -> None:
+    _rows(stable_rows, stable_rows_par, out2d, np.uint64(ctr0), np.uint64(row_stride), key[0], key[1],
+          key[2], tag, skewed, alpha, log_scale)
 
 
 # ---------------------------------------------------------------------------
-# private drawing helpers (take a Generator; used by the public wrappers and by
-# the simulators, which draw noise every step)
+# the stream, per step (package-public: simulators and compiled loops)
 
 
-def _stable(rng: np.random.Generator, alpha: float, n: int, scale: float = 1.0) -> np.ndarray:
-    """n i.i.d. S_alpha(scale) draws (flat float64 array), no input checks."""
-    if alpha == 2.0:
-        return rng.standard_normal(n) * (math.sqrt(2.0) * scale)
-    u = rng.random(n)
-    out = np.empty(n)
-    if alpha == 1.0:
-        _cauchy(math.log(scale), u, out)
-        return out
-    w = rng.standard_exponential(n)
-    _cms_symmetric(alpha, math.log(scale), u, w, out)
+def noise_key(seed=None) -> np.ndarray:
+    """Draw the key of a noise stream: shape (3,) uint64, each word below 2^32.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        Source of the key; a Generator is advanced by three 32-bit draws.
+
+    Returns
+    -------
+    numpy.ndarray, shape (3,), dtype uint64
+        The Philox key (two words) and a nonce (the third counter word).
+    """
+    return as_generator(seed).integers(0, 2**32, size=3, dtype=np.uint64)
+
+
+def fill_noise(out: np.ndarray, alpha: float, kind: str, scale: float, key: np.ndarray,
+               step: int = 0) -> np.ndarray:
+    """Fill ``out`` (steps, n, d) with the noise of steps ``step, step + 1, ...`` of a stream.
+
+    Step ``k`` of the stream ``key`` is an (n, d) block of the given kind
+    (see :func:`sample_noise`), a function of ``(key, k)`` only: filling K
+    steps at once gives the values of K calls with one step each.
+
+    Parameters
+    ----------
+    out : numpy.ndarray, shape (steps, n, d), float64 or float32, C-contiguous
+        Written in place.
+    alpha : float
+        Stability index in (0, 2].
+    kind : {"iid", "isotropic", "neuron"}
+        Noise kind.
+    scale : float
+        Scale ``> 0`` of every coordinate, ``S_alpha(scale)``.
+    key : numpy.ndarray, shape (3,), uint64
+        From :func:`noise_key`.
+    step : int, optional
+        Index of the stream's step that goes to ``out[0]``, ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range or ``out`` / ``key`` has the wrong shape.
+    TypeError
+        If ``out`` is not a writable C-contiguous float64 / float32 array, or
+        ``key`` is not uint64.
+    """
+    if not isinstance(out, np.ndarray) or out.dtype not in _BIG or not out.flags.c_contiguous \
+            or not out.flags.writeable:
+        raise ParameterTypeError("out must be a writable C-contiguous float64 or float32 array")
+    if out.ndim != 3:
+        raise ValueError(f"out must have shape (steps, n, d), got shape {out.shape}")
+    if not isinstance(key, np.ndarray) or key.dtype != np.uint64:
+        raise ParameterTypeError("key must be a uint64 array from noise_key")
+    if key.shape != (3,) or int(key.max()) >= 2**32:
+        raise ValueError(f"key must have shape (3,) and words below 2^32, got {key!r}")
+    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
+    kind = check_choice(kind, "kind", NOISE_KINDS)
+    scale = check_real(scale, "scale", low=0.0, low_open=True)
+    step = check_int(step, "step", low=0)
+    _fill(out, alpha, kind, scale, key, step)
     return out
 
 
-def _positive_stable(rng: np.random.Generator, alpha: float, n: int, scale: float = 1.0) -> np.ndarray:
+def _fill(out: np.ndarray, alpha: float, kind: str, scale: float, key: np.ndarray, step: int) -> None:
+    steps, n, d = out.shape
+    if kind == "iid":
+        flat = out.reshape(steps, n * d)
+        _fill_stable(flat, alpha, math.log(scale), key, _TAG_SYMMETRIC, False, step * n * d, n * d)
+        return
+    if kind == "neuron":
+        rows = np.empty((steps, n), dtype=out.dtype)
+        _fill_stable(rows, alpha, math.log(scale), key, _TAG_SYMMETRIC, False, step * n, n)
+        out[...] = rows[:, :, None]
+        return
+    # isotropic: X = scale sqrt(2 A) G, G ~ N(0, I_d), E exp(-s A) = exp(-s^(alpha/2))
+    flat = out.reshape(steps, n * d)
+    _rows(normal_rows, normal_rows_par, flat, np.uint64(step * n * d), np.uint64(n * d), key[0], key[1],
+          key[2], _TAG_NORMAL)
+    radius = np.full((steps, n), math.sqrt(2.0) * scale)
+    if alpha < 2.0:
+        a = 0.5 * alpha
+        # levy_stable(a, 1, scale=c) with c = cos(pi a / 2)^(1/a) has Laplace transform exp(-s^a);
+        # its CMS form carries the factor cos(pi a / 2)^(-1/a), so the two cancel in log space
+        _fill_stable(radius, a, 0.0, key, _TAG_POSITIVE, True, step * n, n)
+        np.sqrt(radius, out=radius)
+        radius *= math.sqrt(2.0) * scale
+        np.minimum(radius, _BIG[np.dtype(np.float64)], out=radius)  # inf * 0 would be NaN
+    _rows(scale_rows, scale_rows_par, out, radius, _BIG[out.dtype])
+
+
+# ---------------------------------------------------------------------------
+# private drawing helpers (take a Generator; used by the public wrappers, the checks and
+# the simulators)
+
+
+def _stable(rng: np.random.Generator, alpha: float, n: int, scale: float = 1.0,
+            dtype=np.float64) -> np.ndarray:
+    """n i.i.d. S_alpha(scale) draws (flat array), no input checks."""
+    out = np.empty((1, n), dtype=dtype)
+    _fill_stable(out, alpha, math.log(scale), noise_key(rng), _TAG_SYMMETRIC, False, 0, n)
+    return out.reshape(n)
+
+
+def _positive_stable(rng: np.random.Generator, alpha: float, n: int, scale: float = 1.0,
+                     dtype=np.float64) -> np.ndarray:
     """n draws of levy_stable(alpha, beta=1, scale), alpha in (0, 1), no checks."""
-    u = rng.random(n)
-    w = rng.standard_exponential(n)
-    out = np.empty(n)
+    out = np.empty((1, n), dtype=dtype)
     log_s = math.log(scale) - math.log(math.cos(_HALF_PI * alpha)) / alpha
-    _cms_positive(alpha, log_s, u, w, out)
-    return out
+    _fill_stable(out, alpha, log_s, noise_key(rng), _TAG_POSITIVE, True, 0, n)
+    return out.reshape(n)
 
 
 def _noise(rng: np.random.Generator, alpha: float, n: int, d: int, kind: str,
-           scale: float = 1.0) -> np.ndarray:
-    """(n, d) noise of the given kind, no input checks."""
-    if kind == "iid":
-        return _stable(rng, alpha, n * d, scale).reshape(n, d)
-    if kind == "neuron":
-        return np.repeat(_stable(rng, alpha, n, scale)[:, None], d, axis=1)
-    # isotropic: X = scale * sqrt(A) * G with E exp(-s A) = exp(-s^(alpha/2)), G ~ N(0, 2 I)
-    g = rng.standard_normal((n, d))
-    if alpha == 2.0:
-        radius = np.full(n, math.sqrt(2.0) * scale)
-    else:
-        a = 0.5 * alpha
-        # levy_stable(a, 1, scale=c) with c = cos(pi a / 2)^(1/a) has Laplace transform exp(-s^a)
-        c = math.cos(_HALF_PI * a) ** (1.0 / a)
-        radius = np.sqrt(_positive_stable(rng, a, n, c)) * (math.sqrt(2.0) * scale)
-    out = np.empty((n, d))
-    _scale_rows(radius, g, out)
-    return out
+           scale: float = 1.0, dtype=np.float64) -> np.ndarray:
+    """(n, d) noise of the given kind (step 0 of a fresh stream), no input checks."""
+    out = np.empty((1, n, d), dtype=dtype)
+    _fill(out, alpha, kind, scale, noise_key(rng), 0)
+    return out[0]
 
 
 # ---------------------------------------------------------------------------
 # public API
 
 
-def sample_stable(alpha: float, size, *, scale: float = 1.0, seed=None) -> np.ndarray:
+def sample_stable(alpha: float, size, *, scale: float = 1.0, seed=None, dtype=np.float64) -> np.ndarray:
     """Draw symmetric alpha-stable variables.
 
     Parameters
@@ -189,10 +288,13 @@ def sample_stable(alpha: float, size, *, scale: float = 1.0, seed=None) -> np.nd
         Scale ``> 0``; the characteristic function is ``exp(-|scale u|^alpha)``.
     seed : None, int or numpy.random.Generator, optional
         Source of randomness. A Generator is advanced in place.
+    dtype : numpy.float64 or numpy.float32, optional
+        Output precision. float32 is its own stream (same law), computed to
+        about 1e-9 relative and rounded once; it saturates at +-3.4e38.
 
     Returns
     -------
-    numpy.ndarray of shape ``size``
+    numpy.ndarray of shape ``size`` and type ``dtype``
         Draws from ``scipy.stats.levy_stable(alpha, 0, scale=scale)``. All
         values are finite (see the module notes on saturation).
 
@@ -200,6 +302,8 @@ def sample_stable(alpha: float, size, *, scale: float = 1.0, seed=None) -> np.nd
     ------
     ValueError
         If alpha, scale or size is out of range, or seed is of the wrong type.
+    TypeError
+        If dtype is not float64 or float32.
 
     References
     ----------
@@ -209,11 +313,13 @@ def sample_stable(alpha: float, size, *, scale: float = 1.0, seed=None) -> np.nd
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     scale = check_real(scale, "scale", low=0.0, low_open=True)
     shape = check_size(size)
+    dtype = _check_dtype(dtype)
     rng = as_generator(seed)
-    return _stable(rng, alpha, math.prod(shape), scale).reshape(shape)
+    return _stable(rng, alpha, math.prod(shape), scale, dtype).reshape(shape)
 
 
-def sample_positive_stable(alpha: float, size, *, scale: float = 1.0, seed=None) -> np.ndarray:
+def sample_positive_stable(alpha: float, size, *, scale: float = 1.0, seed=None,
+                           dtype=np.float64) -> np.ndarray:
     """Draw totally skewed positive alpha-stable variables, alpha in (0, 1).
 
     The law is ``scipy.stats.levy_stable(alpha, 1, scale=scale)`` (S1
@@ -231,15 +337,19 @@ def sample_positive_stable(alpha: float, size, *, scale: float = 1.0, seed=None)
         Scale ``> 0``.
     seed : None, int or numpy.random.Generator, optional
         Source of randomness.
+    dtype : numpy.float64 or numpy.float32, optional
+        Output precision (see :func:`sample_stable`).
 
     Returns
     -------
-    numpy.ndarray of shape ``size``, non-negative and finite.
+    numpy.ndarray of shape ``size`` and type ``dtype``, non-negative and finite.
 
     Raises
     ------
     ValueError
         If alpha, scale or size is out of range, or seed is of the wrong type.
+    TypeError
+        If dtype is not float64 or float32.
 
     References
     ----------
@@ -249,12 +359,13 @@ def sample_positive_stable(alpha: float, size, *, scale: float = 1.0, seed=None)
     alpha = check_real(alpha, "alpha", low=0.0, high=1.0, low_open=True, high_open=True)
     scale = check_real(scale, "scale", low=0.0, low_open=True)
     shape = check_size(size)
+    dtype = _check_dtype(dtype)
     rng = as_generator(seed)
-    return _positive_stable(rng, alpha, math.prod(shape), scale).reshape(shape)
+    return _positive_stable(rng, alpha, math.prod(shape), scale, dtype).reshape(shape)
 
 
 def sample_noise(alpha: float, n: int, d: int, *, kind: str = "iid", scale: float = 1.0,
-                 seed=None) -> np.ndarray:
+                 seed=None, dtype=np.float64) -> np.ndarray:
     """Draw an (n, d) block of multivariate alpha-stable noise.
 
     Parameters
@@ -274,16 +385,20 @@ def sample_noise(alpha: float, n: int, d: int, *, kind: str = "iid", scale: floa
         Scale ``> 0``.
     seed : None, int or numpy.random.Generator, optional
         Source of randomness.
+    dtype : numpy.float64 or numpy.float32, optional
+        Output precision (see :func:`sample_stable`).
 
     Returns
     -------
-    numpy.ndarray, shape (n, d)
+    numpy.ndarray, shape (n, d), type ``dtype``
 
     Raises
     ------
     ValueError
         If a parameter is out of range, kind is unknown, or seed is of the
         wrong type.
+    TypeError
+        If dtype is not float64 or float32.
 
     References
     ----------
@@ -295,5 +410,6 @@ def sample_noise(alpha: float, n: int, d: int, *, kind: str = "iid", scale: floa
     d = check_int(d, "d", low=1)
     kind = check_choice(kind, "kind", NOISE_KINDS)
     scale = check_real(scale, "scale", low=0.0, low_open=True)
+    dtype = _check_dtype(dtype)
     rng = as_generator(seed)
-    return _noise(rng, alpha, n, d, kind, scale)
+    return _noise(rng, alpha, n, d, kind, scale, dtype)
