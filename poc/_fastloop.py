@@ -24,10 +24,11 @@ increments; for the network the sum over hidden units is grouped by blocks
 (the per-step path sums a whole row), which changes the last bits.
 
 Noise stream: the increments of the steps ``[k0, k1)`` of a block are one
-draw of ``(k1 - k0) * n`` rows (:func:`_draw_noise_block`, the single place
-the noise is drawn). Blocks start at multiples of :func:`block_steps` (a
-function of n and d only), so the stream depends on the seed, n, d and the
-number of steps, and not on recording, minibatching or the thread count.
+call of :func:`poc.noise.fill_noise` (:func:`_draw_noise_block`, the single
+place the noise is drawn) on a counter-based stream whose key is drawn once
+per run: step k's noise is a function of (key, k) only, so it does not
+depend on the block size, the number of steps, recording, minibatching or
+the thread count, and a run of K steps is the start of any longer run.
 Minibatches: a partial Fisher-Yates shuffle of a persistent permutation of
 the m data indices, driven by ``batch_size`` uniforms per step from the batch
 stream (one draw per block): each step's batch is a uniform sample without
@@ -43,7 +44,7 @@ from ._loop_kernels import feature_steps, linear_steps, network_steps, partial_f
 from .drifts import FeatureDrift, LinearMeanField, MeanFieldNetwork
 from .drifts._kernels import PBLOCK as _PBLOCK
 from .drifts.network import MAX_H
-from .noise import _noise
+from .noise import fill_noise, noise_key
 
 # Noise values held per block (8 MB of float64; the sampler holds about three
 # such arrays while it draws). Steps per block: this over n d, within the bounds.
@@ -64,10 +65,10 @@ def block_steps(n: int, d: int) -> int:
     return int(min(_MAX_BLOCK_STEPS, max(_MIN_BLOCK_STEPS, _BLOCK_VALUES // max(1, n * d))))
 
 
-def _draw_noise_block(rng, alpha: float, kind: str, scale: float, nk: int, n: int,
-                      d: int) -> np.ndarray:
-    """The (nk, n, d) increments of nk consecutive steps: one sampler call per block."""
-    return _noise(rng, alpha, nk * n, d, kind, scale).reshape(nk, n, d)
+def _draw_noise_block(key: np.ndarray, alpha: float, kind: str, scale: float, k0: int,
+                      nk: int, n: int, d: int) -> np.ndarray:
+    """The (nk, n, d) increments of steps k0 .. k0 + nk - 1: one sampler call per block."""
+    return fill_noise(np.empty((nk, n, d)), alpha, kind, scale, key, step=k0)
 
 
 # ---------------------------------------------------------------------------
@@ -219,10 +220,11 @@ class BlockIncrements(_BlockSource):
     def __init__(self, rng, alpha: float, kind: str, scale: float, n: int, d: int,
                  n_steps: int):
         super().__init__(n, d, n_steps)
-        self.rng, self.alpha, self.kind, self.scale = rng, alpha, kind, scale
+        self.key = noise_key(rng)  # the run's stream: step k's noise depends on (key, k) only
+        self.alpha, self.kind, self.scale = alpha, kind, scale
 
     def block(self, k0: int, k1: int) -> np.ndarray:
-        return _draw_noise_block(self.rng, self.alpha, self.kind, self.scale, k1 - k0,
+        return _draw_noise_block(self.key, self.alpha, self.kind, self.scale, k0, k1 - k0,
                                  self.n, self.d)
 
 

@@ -17,7 +17,7 @@ import poc
 from poc._fastloop import block_steps
 from poc.drifts import DoubleWell, FeatureDrift, LinearMeanField, MeanFieldNetwork, PairwiseDrift
 from poc.engine import euler as engine_euler
-from poc.noise import _noise
+from poc.noise import fill_noise, noise_key
 from poc.particles import NonFiniteStateError, simulate
 
 # --- user drifts and their NumPy twins -----------------------------------------------
@@ -57,12 +57,10 @@ def pairwise_np(x):
 
 
 def simulate_noise(rng, alpha, n, d, kind, scale, n_steps):
-    """simulate's increments as documented: one _noise call of nk * n rows per block of
-    nk = block_steps(n, d) steps (the last block shorter)."""
-    length = block_steps(n, d)
-    blocks = [_noise(rng, alpha, min(length, n_steps - k0) * n, d, kind, scale)
-              for k0 in range(0, n_steps, length)]
-    return np.concatenate(blocks).reshape(n_steps, n, d)
+    """simulate's increments as documented: the steps 0 .. n_steps - 1 of the counter-based
+    stream whose key is the run's first draw from rng."""
+    key = noise_key(rng)
+    return fill_noise(np.empty((n_steps, n, d)), alpha, kind, scale, key)
 
 
 def simulate_batches(rng, m, b, n, d, n_steps):
@@ -444,3 +442,14 @@ def test_bad_drift_and_x0():
 def test_public_exports():
     assert poc.simulate is simulate
     assert poc.Trajectory is poc.particles.Trajectory
+
+
+def test_a_run_is_the_start_of_any_longer_run():
+    """Step k's noise depends on (seed, k) only: K steps are the first K of a longer run, and
+    the block size (which grows with the number of steps it may hold) changes nothing."""
+    drift = LinearMeanField(a=1.0, c=0.5)
+    x0 = np.linspace(-1.0, 1.0, 16).reshape(-1, 1)
+    kw = dict(alpha=1.5, sigma=0.3, step=0.01, seed=3, record_every=1, progress=False)
+    short = simulate(drift, x0, n_steps=7, **kw)
+    long = simulate(drift, x0, n_steps=3000, **kw)
+    assert np.array_equal(short.states, long.states[:8])

@@ -150,12 +150,17 @@ def test_x0_wrong_dimension_later_is_caught():
 
 def test_euler_study_smooth_sde_order_one():
     # dx = (sin x - x) dt + dL: smooth Lipschitz drift, additive noise, strong order 1.
-    # 400 paths give an interval about +-0.05 wide; the 64x reference biases by < ~0.01.
+    # 400 paths give an interval about +-0.07 wide. Over 30 seeds the fitted order at these
+    # coarse steps averages 1.05 (a pre-asymptotic bias) with sd ~0.035, so the interval
+    # covers 1 for only ~80 % of seeds: the test asks for |slope - 1| < 0.15 (bias + 3 sd),
+    # and for an interval above 1/alpha = 0.67, the bound's order, which an order-1/alpha
+    # bug would not reach.
     res = poc.euler_study(FeatureDrift(_no_features, _sine_response, 1), [1.0], alpha=1.5,
                           sigma=1.0, T=1.0, steps=[2**-2, 2**-3, 2**-4, 2**-5], replicates=400,
-                          interacting=False, seed=0, expected=1.0, tolerance=0.0)
+                          interacting=False, seed=0, expected=1.0, tolerance=0.15)
     lo, hi = res.fit.ci
-    assert lo <= 1.0 <= hi, (res.fit.slope, res.fit.ci)
+    assert abs(res.fit.slope - 1.0) < 0.15, (res.fit.slope, res.fit.ci)
+    assert lo > 1.0 / 1.5, (res.fit.slope, res.fit.ci)
     assert res.data["reference_step"] == pytest.approx(2**-5 / 64)
     assert res.verdict.passed
     json.dumps(res.to_dict(), allow_nan=False)
