@@ -91,7 +91,7 @@ def test_replicates_mapping_and_constant_work():
     assert reps == {8: 8, 16: 4, 32: 2}
     res = _small_chaos(replicates=reps)
     assert [len(r) for r in res.data["coupling_error"]] == [8, 4, 2]
-    lo = res.fit.ci[0]
+    lo, hi = res.fit.ci
     assert lo <= res.fit.slope <= hi
 
 
