@@ -128,7 +128,7 @@ def test_exact_power_law_quantiles():
     assert fit.slope == pytest.approx(-0.25, abs=1e-12)
     assert fit.ci[0] < -0.25 < fit.ci[1]  # resamples differ between n: a real interval
     assert np.allclose(fit.predict(X), fit.quantiles, rtol=1e-12)
-    n, lo, hi = n_for_error(fit, float(fit.predict(1000.0)[0]))
+    n, lo, hi = n_for_error(fit, float(fit.predict(1000.0)))
     assert n == pytest.approx(1000.0, rel=1e-9)
     assert lo < 1000.0 < hi
 
