@@ -272,6 +272,15 @@ def expected_exponent(alpha: float) -> float:
     return 0.5 - 1.0 / alpha
 
 
+def decay_verdict(fit: QuantileFit) -> tuple[bool, str]:
+    """The judged claim: the 0.9-quantile decreases (the slope's interval lies below 0)."""
+    passed = bool(fit.ci[1] < 0.0)
+    text = (f"0.9-quantile slope {fit.slope:+.3f} [{fit.ci[0]:+.3f}, {fit.ci[1]:+.3f}] "
+            f"({'below 0: the quantile decreases' if passed else 'not below 0'}; pass if the "
+            f"{round(100 * fit.level)} % interval is below 0)")
+    return passed, text
+
+
 def probabilities(res: Results, j: int, fit: QuantileFit) -> dict:
     """``P(error <= epsilon)`` per n with Wilson intervals, the first n reaching 0.9, N(epsilon)."""
     out = {}
@@ -342,13 +351,11 @@ def run_with(ctx: Context, s: Settings) -> list[Case]:
         fixed = None if c.batch else res[f"alpha = {c.alpha:g}, fixed step"]
         for j, kap in enumerate(KAPPAS):
             f = fits[c.label, j]
-            passed = bool(f.ci[1] < 0.0)
+            passed, text = decay_verdict(f)
             probs = probabilities(r, j, f)
             ratio = None if fixed is None else paired_ratios(ctx, r, fixed, j, c.key)
             p03 = probs["0.3"]
-            detail = (f"0.9-quantile slope {f.slope:+.3f} [{f.ci[0]:+.3f}, {f.ci[1]:+.3f}] "
-                      f"({'below 0: the quantile decreases' if passed else 'not below 0'}; pass "
-                      f"if the 95 % interval is below 0); 0.9-quantile {f.quantiles[0]:.3f} at n = "
+            detail = (f"{text}; 0.9-quantile {f.quantiles[0]:.3f} at n = "
                       f"{r.ns[0]} -> {f.quantiles[-1]:.3f} at n = {r.ns[-1]}; P(error <= 0.3) "
                       f"{p03['p'][0]:.2f} -> {p03['p'][-1]:.2f}; i.i.d. reference exponent "
                       f"{expected_exponent(c.alpha):+.3f}, not judged")
