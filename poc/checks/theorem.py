@@ -126,7 +126,7 @@ class Settings:
 
 
 def settings(quick: bool) -> Settings:
-    """Quick: n = 8..64, 40 replicates. Full: n = 16..4096 (as far as K_n <= 1.1e6), 128."""
+    """Quick: n = 8..64, 40 replicates. Full: n = 16..4096 (as far as K_n <= 1.1e6), 100."""
     if quick:
         return Settings(log2_n=(3, 4, 5, 6), replicates=40, max_steps=1.0e4)
     return Settings(log2_n=tuple(range(4, 13)), replicates=128, max_steps=1.1e6)
