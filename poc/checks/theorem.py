@@ -483,7 +483,9 @@ def _figure(ctx: Context, s: Settings, conds, res, fits, cases) -> None:
         ax.set_yscale("log")
         ax.set(xlabel="width n", ylabel="0.9-quantile of the relative best-k error",
                title=f"kappa = {kap:g}: 0.9-quantile over runs (95 % CI)")
-        ax.legend(fontsize=5.5, loc="lower left")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo / 2.5, hi)  # room below the curves for the legend and the badge
+        ax.legend(fontsize=5.5, loc="lower left", bbox_to_anchor=(0.0, 0.08), ncol=2)
         mine = [cs for cs in cases if cs.name.endswith(f"kappa = {kap:g}")]
         verdict_badge(ax, all(cs.passed for cs in mine),
                       f"{sum(cs.passed for cs in mine)}/{len(mine)} slopes < 0")
