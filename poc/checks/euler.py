@@ -682,6 +682,9 @@ def _grid_panel(ax, alpha: float, ns, steps, errs, gf: GridFit, mine: list[Case]
         ax.loglog(x, np.exp(gf.c) * x**gf.a * float(n) ** gf.b, "-", color=col, linewidth=1.0)
     ax.plot([], [], "-", color="0.3", linewidth=1.0,
             label=f"fit: eta^{gf.a:.2f} n^{gf.b:+.2f}")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels of a short log axis overlap
     ax.set(xlabel="step eta", ylabel="strong error (per particle)",
            title=f"(d) (n, eta) grid, alpha = {alpha:g}: reading (n eta)^{1 / alpha:.2f}")
     ax.title.set_fontsize(9)
