@@ -60,7 +60,7 @@ from ..exceptions import StudyWarning
 from .chaos import MIN_REFERENCE_FACTOR, REFERENCE_FACTOR, chaos_study
 from .chaos import N_DIRECTIONS as N_DIRECTIONS
 from .chaos import N_SPLITS as N_SPLITS
-from .compress import compress_study
+from .compress import THEOREM_EPSILONS, compress_study, theorem_step
 from .euler import EULER_REFINEMENT as EULER_REFINEMENT
 from .euler import euler_study
 from .inputs import MIN_HEAVY_REPLICATES, constant_work
@@ -74,8 +74,10 @@ __all__ = [
     "Series",
     "StudyResult",
     "StudyWarning",
+    "THEOREM_EPSILONS",
     "chaos_study",
     "compress_study",
     "constant_work",
     "euler_study",
+    "theorem_step",
 ]
