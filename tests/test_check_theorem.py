@@ -49,9 +49,12 @@ def test_settings_and_widths():
 def test_paired_conditions_share_seed_keys():
     by_alpha = {}
     for c in C.conditions():
-        by_alpha.setdefault(c.alpha, set()).add(c.key)
-    assert all(len(keys) == 1 for a, keys in by_alpha.items() if a < 2)
-    assert len({c.key for c in C.conditions() if c.alpha == 2.0}) == 2  # Gaussian, no noise
+        if c.role in ("heavy", "fixed"):
+            by_alpha.setdefault(c.alpha, set()).add(c.key)
+    assert sorted(by_alpha) == list(C.HEAVY_ALPHAS)
+    assert all(len(keys) == 1 for keys in by_alpha.values())
+    controls = [c for c in C.conditions() if c.role in ("gaussian", "none")]
+    assert len({c.key for c in controls} | {k for ks in by_alpha.values() for k in ks}) == 5
     heavy = [c for c in C.conditions() if c.role == "heavy"]
     assert {c.alpha for c in heavy} == set(C.HEAVY_ALPHAS) and len(heavy) == 6
 

@@ -40,8 +40,10 @@ Method.
   alpha also at a fixed step ``T / 10`` (10 steps), full batch, with the same
   seeds (same data, same initial values replicate by replicate).
 * Widths n = 2^4 .. and replicates per mode (:func:`settings`); a condition runs
-  only the widths whose ``K_n`` is at most ``max_steps``. Every block of
-  replicates is a work unit (cache, resume, Dask).
+  only the widths whose ``K_n`` is at most ``max_steps``. Each condition is one
+  :func:`poc.compress_study` with ``step="theorem"`` (the code a user calls),
+  whose blocks of replicates are work units (cache, resume, Dask); the
+  conditions of one alpha share the study seed, so their replicates are paired.
 * Per run: the relative best-k error (:func:`poc.compress.best_k_error`) at
   ``kappa`` in {0.1, 0.25, 0.5} and the training loss.
 
@@ -75,8 +77,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._units import Unit, map_concurrently, run_units, study_id
-from ..compress import best_k_error
 from ..data import teacher_student
 from ..drifts import MeanFieldNetwork
 from ..probability import (
@@ -87,6 +87,8 @@ from ..probability import (
     smallest_n_reaching,
     wilson_interval,
 )
+from ..studies import compress_study, theorem_step
+from ..units import map_concurrently
 from ._base import Case, Context
 
 NAME = "theorem"
@@ -99,8 +101,6 @@ EPSILONS = (0.5, 0.3, 0.2)
 DELTA = 0.1  # the theorem's delta: the 0.9-quantile is judged
 HEAVY_ALPHAS = (1.3, 1.5, 1.7)
 NO_NOISE_STEP_ALPHA = 1.5  # the noise-free control runs at the step of this alpha
-# particle-steps per work unit (~1-2 s with the compiled loop): a cluster gets many units
-_UNIT_WORK = 4.0e6
 
 
 @dataclass(frozen=True)
@@ -133,9 +133,9 @@ def settings(quick: bool) -> Settings:
 
 
 def theorem_steps(n: int, alpha: float, T: float) -> tuple[int, float]:
-    """``K_n = ceil(T n^(alpha/2 + 1))`` steps of ``eta_n = T / K_n <= n^(-alpha/2 - 1)``."""
-    k = math.ceil(T * float(n) ** (alpha / 2.0 + 1.0))
-    return k, T / k
+    """``K_n = ceil(T n^(alpha/2 + 1))`` steps of ``eta_n = T / K_n <= n^(-alpha/2 - 1)``
+    (:func:`poc.studies.theorem_step`)."""
+    return theorem_step(n, alpha, T)
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,8 @@ def conditions() -> list[Condition]:
     out += [Condition(f"alpha = {a:g}, minibatch", a, "heavy", True, round(100 * a), a)
             for a in HEAVY_ALPHAS]
     out.append(Condition("Gaussian (alpha = 2)", 2.0, "gaussian", False, 200, 2.0))
-    out.append(Condition("no noise", 2.0, "none", False, 0, NO_NOISE_STEP_ALPHA))
+    # sigma = 0 draws no noise: alpha only sets the step, that of NO_NOISE_STEP_ALPHA
+    out.append(Condition("no noise", NO_NOISE_STEP_ALPHA, "none", False, 0, NO_NOISE_STEP_ALPHA))
     out += [Condition(f"alpha = {a:g}, fixed step", a, "fixed", False, round(100 * a), a)
             for a in HEAVY_ALPHAS]
     return out
@@ -184,38 +185,14 @@ def n_steps(cond: Condition, n: int, s: Settings) -> int:
 
 
 @dataclass(frozen=True)
-class _TrainUnit:
-    n: int
-    count: int
-    n_steps: int
-    alpha: float
-    sigma: float
-    batch_size: int | None
+class GaussianStart:
+    """``theta_i(0) ~ N(0, scale^2 I_d)`` i.i.d.: the ``x0`` of the studies (picklable)."""
 
-
-@dataclass(frozen=True, eq=False)
-class _Shared:
-    net: MeanFieldNetwork
     d: int
-    init_scale: float
-    T: float
+    scale: float = 1.0
 
-
-def _train_unit(cfg: _TrainUnit, ss: np.random.SeedSequence, sh: _Shared) -> dict:
-    """``cfg.count`` replicates at width n: best-k errors (count, len(KAPPAS)) and losses."""
-    from ..particles import simulate
-
-    err = np.empty((cfg.count, len(KAPPAS)))
-    loss = np.empty(cfg.count)
-    for i, child in enumerate(ss.spawn(cfg.count)):
-        rng = np.random.default_rng(child)
-        x0 = sh.init_scale * rng.standard_normal((cfg.n, sh.d))
-        W = simulate(sh.net, x0, alpha=cfg.alpha, sigma=cfg.sigma, step=sh.T / cfg.n_steps,
-                     n_steps=cfg.n_steps, seed=rng, batch_size=cfg.batch_size,
-                     progress=False).final
-        err[i] = best_k_error(W, list(KAPPAS))
-        loss[i] = sh.net.loss(W)
-    return {"err": err, "loss": loss}
+    def __call__(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.scale * rng.standard_normal((n, self.d))
 
 
 @dataclass
@@ -237,34 +214,25 @@ def make_network(s: Settings, seed) -> MeanFieldNetwork:
     return MeanFieldNetwork(data.X_train, data.y_train, "tanh")
 
 
-def _block(cond: Condition, n: int, s: Settings) -> int:
-    """Replicates per unit, from the theorem step's cost (the same for the paired conditions)."""
-    k = theorem_steps(n, cond.step_alpha, s.T)[0]
-    return max(1, min(s.replicates, int(_UNIT_WORK // (k * n))))
-
-
 def run_condition(ctx: Context, s: Settings, cond: Condition, net: MeanFieldNetwork) -> Results:
-    """Every width and replicate of one condition, as work units."""
-    from .._threads import serial_blas
+    """Every width and replicate of one condition: one :func:`poc.compress_study`.
 
-    ns = widths(cond, s)
-    sigma = s.sigma if cond.sigma_on else 0.0
-    units = []
-    for j, n in enumerate(ns):
-        size = _block(cond, n, s)
-        for b, r0 in enumerate(range(0, s.replicates, size)):
-            cfg = _TrainUnit(n, min(size, s.replicates - r0), n_steps(cond, n, s), cond.alpha,
-                             sigma, s.batch_size if cond.batch else None)
-            units.append((j, Unit.make(ctx.seed, study_id(NAME), (cond.key, j, b), cfg)))
-    with serial_blas():
-        out = run_units(_train_unit, [u for _, u in units], shared=_Shared(net, s.d, s.init_scale, s.T),
-                        client=ctx.client, cache=ctx.cache, progress=ctx.units_bar(),
-                        desc=f"theorem: {cond.label}")
-    errors = [np.concatenate([o["err"] for (jj, _), o in zip(units, out, strict=True) if jj == j])
-              for j in range(len(ns))]
-    loss = [np.concatenate([o["loss"] for (jj, _), o in zip(units, out, strict=True) if jj == j])
-            for j in range(len(ns))]
-    return Results(ns, [n_steps(cond, n, s) for n in ns], errors, loss)
+    The conditions of one alpha (full batch, minibatch, fixed step) share the study seed
+    ``ctx.rng(1, key)`` and the widths, hence the work-unit seeds: replicate i starts from
+    the same initial values, with the same noise stream, in each (paired).
+    """
+    study = compress_study(
+        net, GaussianStart(s.d, s.init_scale), alpha=cond.alpha,
+        sigma=s.sigma if cond.sigma_on else 0.0, T=s.T,
+        step=s.T / s.fixed_steps if cond.role == "fixed" else "theorem", ns=widths(cond, s),
+        replicates=s.replicates, kappa=KAPPAS, delta=DELTA, epsilons=EPSILONS,
+        batch_size=s.batch_size if cond.batch else None, seed=ctx.rng(1, cond.key),
+        fit_seed=[ctx.rng(2, cond.key, j) for j in range(len(KAPPAS))],
+        progress=ctx.units_bar(), client=ctx.client, cache=ctx.cache)
+    d = study.data
+    errors = [np.column_stack([d["best_k_error"][f"{k:g}"][i] for k in KAPPAS])
+              for i in range(len(d["n"]))]
+    return Results(list(d["n"]), list(d["n_steps"]), errors, list(d["loss"]))
 
 
 def expected_exponent(alpha: float) -> float:
