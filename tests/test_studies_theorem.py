@@ -143,7 +143,7 @@ def test_sup_time_equals_the_error_at_T_on_a_one_step_grid():
 
 
 def test_study_command_theorem_step(tmp_path):
-    model = Path(__file__).resolve().parents[1] / "examples" / "kuramoto_features.py"
+    model = Path(__file__).resolve().parents[1] / "examples" / "models" / "kuramoto_features.py"
     res = subprocess.run(
         [sys.executable, "-m", "poc", "study", "compress", str(model), "--T", "0.5", "--step",
          "theorem", "--ns", "4,8,16", "--replicates", "4", "--out", str(tmp_path),
