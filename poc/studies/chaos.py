@@ -189,11 +189,8 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
         Measure the two W_1 distances on the first ``w1_replicates``
         replicates at each n only (``>= 2``; default: on every replicate).
     sup_time : bool, optional
-        Also measure the coupling error uniformly in time,
-        ``max_k mean_i |x_i(t_k) - xbar_i(t_k)|`` over every step ``t_k`` of
-        the grid (both clouds recorded at every step: memory ``16 n d T / step``
-        bytes per replicate), as a fourth curve. It is at least the error at T
-        in every replicate, and equal to it on a one-step grid.
+        Also ``max_k mean_i |x_i(t_k) - xbar_i(t_k)|`` over every step of the grid
+        (uniformly in time; both clouds kept at every step, ``16 n d T / step`` bytes).
     seed : None, int or numpy.random.Generator, optional
         Master seed (default 0).
     fit_seed : sequence, optional
@@ -218,12 +215,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     -------
     StudyResult
         Curves (:meth:`~StudyResult.curve`, in this order): ``"coupling_error"``
-        (the main one), ``"w1_particles"``, ``"w1_iid_floor"``, and with
-        ``sup_time`` ``"sup_coupling_error"``. ``data``: ``n``;
-        ``coupling_error``, ``w1_particles``, ``w1_iid_floor`` (and
-        ``sup_coupling_error``) (one replicate array per n, the same arrays as
-        the curves' ``rows``);
-        ``replicates`` (per n); ``reference_size`` (N); ``reference_ratio``
+        (the main one), ``"w1_particles"``, ``"w1_iid_floor"`` (and with ``sup_time``
+        ``"sup_coupling_error"``). ``data``: ``n``; one replicate array per n for each
+        curve, under its key; ``replicates`` (per n); ``reference_size`` (N); ``reference_ratio``
         (reference error / n_max fluctuation; about ``sqrt(n_max / N)``).
 
     Raises
@@ -256,20 +250,17 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     noise = check_choice(noise, "noise", NOISE_KINDS)
     expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
     start = check_start(x0)
-    if w1_replicates is not None:
-        w1_replicates = check_int(w1_replicates, "w1_replicates", low=2)
+    w1_replicates = None if w1_replicates is None else check_int(w1_replicates, "w1_replicates", low=2)
     N = _reference_size(reference, ns[-1])
     warn_heavy(alpha, reps, "coupling error")
-    seed = master_seed(seed)
-    sid = study_id("chaos_study")
-    sup_time = bool(sup_time)
+    seed, sid = master_seed(seed), study_id("chaos_study")
     fit_seeds = curve_seeds(fit_seed, 4 if sup_time else 3, seed, sid)
     rows, ratio, d = _measure(drift, start, ns, reps, w1_replicates,
                               _ReferenceUnit(N, alpha, sigma, step, n_steps, noise), seed, sid,
-                              progress=progress, client=client, cache=cache, sup_time=sup_time)
+                              progress=progress, client=client, cache=cache, sup_time=bool(sup_time))
     settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
                 "T": T, "step": step, "noise": noise, "ns": list(ns), "reference": N,
-                "w1_replicates": w1_replicates, "sup_time": sup_time, "seed": seed}
+                "w1_replicates": w1_replicates, "sup_time": bool(sup_time), "seed": seed}
     return _result(rows, ratio, d, reps, fit_seeds, settings, reference is None,
                    (expected, tolerance, relation))
 

@@ -179,16 +179,11 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
       index (``k = sqrt(n)`` upper order statistics), per replicate.
 
     For rows with i.i.d. norms of tail index alpha < 2 the best-k error decays
-    like ``n^(1/2 - 1/alpha)``; light tails give no decay.
-
-    The compression theorem is a statement about probability (docs/theory.rst,
-    #theory-theorem): for ``n >= N`` and a step ``eta <= n^(-alpha/2 - 1)`` the
-    error is at most epsilon with probability at least ``1 - delta``. So the
-    study also reports, per n and kappa, the ``(1 - delta)``-quantile of the
-    error over the replicates with its distribution-free interval
-    (:func:`poc.probability.quantile_interval`) and ``P(error <= epsilon)`` with
-    Wilson intervals (:func:`poc.probability.wilson_interval`); with
-    ``step="theorem"`` each n runs at the theorem's own step.
+    like ``n^(1/2 - 1/alpha)``; light tails give no decay. As the compression
+    theorem is about probability (docs/theory.rst, #theory-theorem), the study
+    also reports per n and kappa the ``(1 - delta)``-quantile of the error and
+    ``P(error <= epsilon)`` (:mod:`poc.probability`); ``step="theorem"`` runs
+    each n at the theorem's step.
 
     Parameters
     ----------
@@ -198,12 +193,9 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         Noise index in (0, 2].
     sigma : float
         Noise scale ``>= 0`` (0: no noise).
-    T : float
-        Horizon (required, but for the deprecated ``n_steps`` spelling).
-    step : float or "theorem"
-        Euler step dividing ``T``, the same for every n; or ``"theorem"``: at
-        each n, ``K_n = ceil(T n^(alpha/2 + 1))`` steps of ``eta_n = T / K_n <=
-        n^(-alpha/2 - 1)`` (:func:`theorem_step`).
+    T, step : float, and float or "theorem"
+        Horizon and Euler step dividing ``T``; ``step="theorem"``: at each n,
+        ``K_n = ceil(T n^(alpha/2 + 1))`` steps of ``T / K_n`` (:func:`theorem_step`).
     ns, replicates
         As in :func:`chaos_study`.
     kappa : float or sequence of float, optional
@@ -213,11 +205,9 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         Error budget of the prunable fraction (default 0.1, the paper's).
     batch_size : int, optional
         Minibatch size (noisy SGD) for a MeanFieldNetwork drift.
-    delta : float, optional
-        The reported quantile is the ``(1 - delta)``-quantile; delta in (0, 1),
-        default 0.1.
-    epsilons : sequence of float, optional
-        Error levels of ``P(error <= epsilon)``, each > 0 (default 0.5, 0.3, 0.2).
+    delta, epsilons : float and sequence of float, optional
+        Report the ``(1 - delta)``-quantile, delta in (0, 1) (default 0.1), and
+        ``P(error <= epsilon)`` for each epsilon > 0 (default 0.5, 0.3, 0.2).
     seed, fit_seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study` (one curve per kappa).
     n_steps : int, optional
@@ -234,19 +224,16 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         array per n); ``loss`` (networks only, one replicate array per n);
         ``norms_at_n_max`` (per replicate at n_max, the n_max row norms; not
         in :meth:`~StudyResult.to_dict`); ``hill`` (per replicate at n_max,
-        the Hill estimate of those norms); ``replicates`` (per n);
-        ``n_steps`` and ``step`` (per n: the step count and the step);
-        ``delta``, ``epsilons``; ``quantile`` (per kappa: ``q``, ``low``,
-        ``high``, per n: the ``(1 - delta)``-quantile and its 95 % interval);
-        ``probability`` (per kappa, per epsilon, e.g. ``["0.25"]["0.3"]``:
-        ``p``, ``low``, ``high``, ``successes`` per n, Wilson 95 %).
+        the Hill estimate of those norms); ``replicates``, ``n_steps``, ``step``
+        (per n); ``delta``, ``epsilons``; ``quantile`` (per kappa: ``q``, ``low``,
+        ``high`` per n, 95 % interval); ``probability`` (per kappa and epsilon,
+        e.g. ``["0.25"]["0.3"]``: ``p``, ``low``, ``high``, ``successes`` per n).
 
     Raises
     ------
     ValueError, TypeError
-        Bad ``ns``, ``replicates < 2``, bad x0, kappa outside (0, 1], ``step``
-        not dividing ``T``, neither a number nor ``"theorem"``, ``"theorem"``
-        without ``T``, ``delta`` outside (0, 1), other out-of-range parameters.
+        Bad ``ns``, ``replicates < 2``, bad x0, kappa outside (0, 1], a ``step`` neither
+        dividing ``T`` nor ``"theorem"`` (which needs ``T``), ``delta`` outside (0, 1).
     """
     from .._threads import serial_blas
 
@@ -255,22 +242,17 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
     sigma = check_real(sigma, "sigma", low=0.0)
     ns = check_ns(ns)
     T, step, grid = _time_grid(T, step, n_steps, ns, alpha)
-    delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
-    eps = tuple(check_real(e, "epsilons", low=0.0, low_open=True)
-                for e in np.atleast_1d(np.asarray(epsilons, dtype=float)).tolist())
+    kap, delta, eps = _check_levels(kappa, delta, epsilons)
     reps = check_replicates(replicates, ns)
     noise = check_choice(noise, "noise", NOISE_KINDS)
-    kap = tuple(float(k) for k in np.atleast_1d(np.asarray(kappa, dtype=float)))
-    for k in kap:
-        check_real(k, "kappa", low=0.0, high=1.0, low_open=True)
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
     expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
     start = check_start(x0)
     seed = master_seed(seed)
     sid = study_id("compress_study")
     fit_seeds = curve_seeds(fit_seed, len(kap), seed, sid)
-    kw = {"alpha": alpha, "sigma": sigma, "noise": noise, "batch_size": batch_size}
-    sh = _CompressShared(drift, start, kap, threshold, kw)
+    sh = _CompressShared(drift, start, kap, threshold, {"alpha": alpha, "sigma": sigma,
+                                                         "noise": noise, "batch_size": batch_size})
     block_list = list(blocks(ns, reps))
     units = [Unit.make(seed, sid, (2, j, b), _CompressUnit(n, c, n == ns[-1], *grid[n]))
              for j, b, n, _, c in block_list]
@@ -288,13 +270,10 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
                              f"best_k_error[{k:g}]"))
     data, notes = _data_and_notes(ns, kap, series, pf, loss if hasattr(drift, "loss") else None,
                                   norms, hills, reps, threshold, alpha)
-    data.update(n_steps=[grid[n][1] for n in ns], step=[grid[n][0] for n in ns], delta=delta,
-                epsilons=list(eps), **_probabilities(series, kap, delta, eps))
-    notes += _probability_notes(ns, data, kap[0], delta, eps, step)
-    settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
-                "T": T, "step": step, "n_steps": grid[ns[-1]][1], "noise": noise,
-                "ns": list(ns), "kappa": list(kap), "threshold": threshold,
-                "batch_size": batch_size, "delta": delta, "seed": seed}
+    notes += _add_probabilities(data, series, grid, delta, eps, step)
+    settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma, "T": T,
+                "step": step, "n_steps": grid[ns[-1]][1], "noise": noise, "ns": list(ns), "kappa": list(kap),
+                "threshold": threshold, "batch_size": batch_size, "delta": delta, "seed": seed}
     return StudyResult("compress", series[0].fit, data, series, settings, "n (particles)",
                        "relative best-k error", f"the best-k error (kappa = {kap[0]:g})", expected,
                        tolerance, relation, notes)
@@ -319,6 +298,25 @@ def _data_and_notes(ns, kap, series, pf, loss, norms, hills, reps, threshold, al
         data["loss"] = loss
     data["norms_at_n_max"] = norms
     return data, notes
+
+
+def _check_levels(kappa, delta, epsilons) -> tuple[tuple, float, tuple]:
+    """Validated kept fractions in (0, 1], delta in (0, 1) and error levels > 0."""
+    kap = tuple(float(k) for k in np.atleast_1d(np.asarray(kappa, dtype=float)))
+    for k in kap:
+        check_real(k, "kappa", low=0.0, high=1.0, low_open=True)
+    delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    eps = tuple(check_real(e, "epsilons", low=0.0, low_open=True)
+                for e in np.atleast_1d(np.asarray(epsilons, dtype=float)).tolist())
+    return kap, delta, eps
+
+
+def _add_probabilities(data: dict, series, grid, delta: float, eps, step) -> list[str]:
+    """Put the step grid, quantiles and probabilities into ``data``; return their notes."""
+    ns, kap = data["n"], data["kappa"]
+    data.update(n_steps=[grid[n][1] for n in ns], step=[grid[n][0] for n in ns], delta=delta,
+                epsilons=list(eps), **_probabilities(series, kap, delta, eps))
+    return _probability_notes(ns, data, kap[0], delta, eps, step)
 
 
 def _probabilities(series, kap, delta: float, eps) -> dict:
