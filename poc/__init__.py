@@ -44,6 +44,7 @@ _LAZY_SUBMODULES = frozenset({
     "data",
     "exceptions",
     "plotting",
+    "probability",
     "report",
     "units",
 })

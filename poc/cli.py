@@ -213,6 +213,17 @@ def _end_line(r: dict, out: Path) -> str:
     return f"{status}, {n_ok}/{len(paper)} cases pass{extra}, {r['elapsed_s']:.1f} s"
 
 
+def _step(text: str) -> float | str:
+    """``--step``: a number, or the word ``theorem`` (the compression theorem's step per n)."""
+    if text.strip() == "theorem":
+        return "theorem"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number or 'theorem', got {text!r}") from None
+
+
 def _floats(text: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
@@ -240,7 +251,9 @@ def _study_parser(sub) -> None:
     s.add_argument("--alpha", type=float, nargs="+", help="noise index(es) (default 1.5)")
     s.add_argument("--sigma", type=float, help="noise scale (default 1)")
     s.add_argument("--T", type=float, help="horizon (default 1)")
-    s.add_argument("--step", type=float, help="Euler step for chaos/compress (default 0.02)")
+    s.add_argument("--step", type=_step, help="Euler step for chaos/compress (default 0.02); "
+                   "for compress also 'theorem': K_n = ceil(T n^(alpha/2+1)) steps of T / K_n "
+                   "at each n")
     s.add_argument("--steps", type=_floats, help="steps for euler, e.g. 0.125,0.0625,0.03125")
     s.add_argument("--ns", type=_ints, help="particle counts, e.g. 32,64,128,256")
     s.add_argument("--replicates", type=int, help="replicates per point")

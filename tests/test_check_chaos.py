@@ -191,6 +191,8 @@ def test_network_experiment_on_small_sizes(tmp_path):
     # |SW1(particles, ref) - SW1(copies, ref)| <= SW1(particles, copies) <= coupling error
     gap = np.abs(res["w1p"] - res["w1c"])
     assert np.all(gap <= res["ce"][:, :2] * (1 + 1e-12))
+    # uniformly in time: the maximum over the grid is at least the error at T
+    assert res["sup"].shape == res["ce"].shape and np.all(res["sup"] >= res["ce"])
 
 
 @pytest.mark.slow
@@ -200,5 +202,6 @@ def test_chaos_check_quick_end_to_end(tmp_path, quick_context):
     data = json.loads((tmp_path / "chaos.json").read_text())
     assert data["figures"] == ["chaos.png"] and (tmp_path / "chaos.png").stat().st_size > 50_000
     net = [c for c in data["cases"] if c["name"].startswith("network coupling")]
-    assert len(net) == 4 and all(c["ci"][0] <= -0.45 for c in net)
+    assert len(net) == 8 and all(c["ci"][0] <= -0.45 for c in net)  # at T and uniformly in time
+    assert sum("uniformly in time" in c["name"] for c in net) == 4
     assert any("N = 32768" in c["detail"] for c in data["cases"])

@@ -164,6 +164,58 @@ def test_whole_check_quick(tmp_path, quick_context):
     names = [c["name"] for c in saved["cases"]]
     assert sum(n.startswith("(a)") for n in names) == 4
     assert sum(n.startswith("(c2)") for n in names) == 3
+    assert sum(n.startswith("(d)") for n in names) == 2
     for c in saved["cases"]:
         assert c["measured_rate"] is not None and len(c["ci"]) == 2
     assert any("better than the bound" in note.lower() for note in saved["notes"])
+
+
+# ---------------------------------------------------------------------------
+# (d) the (n, eta) grid
+
+
+def _grid_errors(a: float, b: float, ns=(4, 8, 16, 32), reps: int = 12, seed: int = 0):
+    """Replicates on a grid whose mean follows eta^a n^b, paired across eta (one factor each)."""
+    rng = np.random.default_rng(seed)
+    steps = [2.0**-k for k in range(2, 6)]
+    errs = []
+    for n in ns:
+        level = np.exp(0.3 * rng.standard_normal(reps))
+        errs.append(np.array(steps)[:, None] ** a * float(n) ** b * level[None, :]
+                    * np.exp(0.02 * rng.standard_normal((len(steps), reps))))
+    return list(ns), steps, errs
+
+
+def test_sizes_grid():
+    for quick in (True, False):
+        sz = C.sizes(quick)
+        assert len(sz["grid_n"]) >= 4 and len(sz["grid_steps"]) >= 4
+        assert sz["grid_steps"][-1] / sz["grid_ref"] >= 8
+
+
+def test_fit_n_eta_recovers_an_exact_plane():
+    steps = [2.0**-k for k in range(2, 6)]
+    ns = [4, 8, 16, 32]
+    errs = [0.3 * np.array(steps)[:, None] ** 0.9 * float(n) ** -0.2 * np.ones((4, 5)) for n in ns]
+    gf = C.fit_n_eta(ns, steps, errs, 1.5)
+    assert (gf.a, gf.b, gf.c) == pytest.approx((0.9, -0.2, math.log(0.3)), abs=1e-10)
+    assert gf.rms["free"] < 1e-10 < gf.rms["order 1"]
+
+
+@pytest.mark.parametrize("alpha", [1.3, 1.7])
+def test_grid_verdict_passes_order_one_and_the_reading(alpha):
+    for a, b, better in ((1.0, 0.0, "order 1"), (1 / alpha, 1 / alpha, "reading")):
+        gf = C.fit_n_eta(*_grid_errors(a, b), alpha)
+        case = C.grid_case("d", gf, alpha)
+        assert case.passed, case.detail
+        assert case.values["better_form"] == better
+        assert case.values["inside_intervals"][better]
+
+
+@pytest.mark.parametrize("a,b", [(0.4, 0.0), (1.0, 1.0)])
+def test_grid_verdict_fails_when_the_error_grows_faster_than_the_reading(a, b):
+    # order 0.4 in eta (below 1/1.5 - 0.05) or growth like n^1 (above 1/1.5 + 0.05)
+    gf = C.fit_n_eta(*_grid_errors(a, b), 1.5)
+    case = C.grid_case("d", gf, 1.5)
+    assert not case.passed
+    assert "NOT met" in case.detail

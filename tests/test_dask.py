@@ -225,7 +225,8 @@ def _same_json_serial_cluster_and_cache(module, client, tmp_path, cached: bool =
 def _tiny_euler(quick: bool) -> dict:
     return {"steps": [2.0**-2, 2.0**-3, 2.0**-4], "ref": 2.0**-7, "sde_reps": 40, "n": 4,
             "net_reps": 3, "n_grid": [2, 4, 8], "n_reps": 3, "fixed_step": 2.0**-2,
-            "fixed_ref": 2.0**-5, "fixed_n": [2, 4, 8], "fixed_reps": 3}
+            "fixed_ref": 2.0**-5, "fixed_n": [2, 4, 8], "fixed_reps": 3, "grid_n": [2, 4, 8],
+            "grid_steps": [2.0**-2, 2.0**-3, 2.0**-4], "grid_ref": 2.0**-7, "grid_reps": 3}
 
 
 def test_euler_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
@@ -235,6 +236,17 @@ def test_euler_check_same_json_serial_cluster_and_cache(client, tmp_path, monkey
     monkeypatch.setattr(euler, "sizes", _tiny_euler)
     r = _same_json_serial_cluster_and_cache(euler, client, tmp_path)
     assert sum(c["name"].startswith("(c2)") for c in r["cases"]) == 3
+    assert sum(c["name"].startswith("(d)") for c in r["cases"]) == 2
+
+
+def test_theorem_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):
+    from poc.checks import theorem
+
+    # tiny widths; the compress studies' units carry their step counts: the workers need no patch
+    tiny = theorem.Settings(log2_n=(2, 3, 4), replicates=30, max_steps=1e5)
+    monkeypatch.setattr(theorem, "settings", lambda quick: tiny)
+    r = _same_json_serial_cluster_and_cache(theorem, client, tmp_path)
+    assert len(r["cases"]) == 18
 
 
 def test_digits_check_same_json_serial_cluster_and_cache(client, tmp_path, monkeypatch):

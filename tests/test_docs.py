@@ -26,14 +26,14 @@ pytestmark = pytest.mark.skipif(not (SITE / "index.html").is_file(),
 
 # Modules whose __all__ the API reference must cover (the top level ``poc`` is added below).
 API_MODULES = ["poc.noise", "poc.drifts", "poc.particles", "poc.limits", "poc.transport",
-               "poc.stable",
-               "poc.rates", "poc.euler", "poc.studies", "poc.compress", "poc.training",
-               "poc.experiments", "poc.data", "poc.plotting", "poc.report", "poc.checks",
-               "poc.cli", "poc.units", "poc.cache", "poc.exceptions"]
+               "poc.stable", "poc.rates", "poc.probability", "poc.euler", "poc.studies",
+               "poc.compress", "poc.training", "poc.experiments", "poc.data", "poc.plotting",
+               "poc.report", "poc.checks", "poc.cli", "poc.units", "poc.cache", "poc.exceptions"]
 
 # Anchors that docstrings and other pages cite (the conventions of the theory page).
 THEORY_ANCHORS = ["theory-chain", "theory-network", "theory-euler", "theory-chaos",
-                  "theory-compress", "theory-experiments", "measurements", "conventions",
+                  "theory-compress", "theory-theorem", "theory-experiments", "measurements",
+                  "conventions",
                   "conv-stable-law", "conv-noise-kinds", "conv-euler-scheme", "conv-crn",
                   "conv-seeds", "conv-errors", "conv-results-format", "conv-exit-codes"]
 

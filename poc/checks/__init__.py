@@ -22,6 +22,7 @@ CHECKS: dict[str, str] = {
     "chaos": "poc.checks.chaos",
     "euler": "poc.checks.euler",
     "compress": "poc.checks.compress",
+    "theorem": "poc.checks.theorem",
     "digits": "poc.checks.digits",
     "mnist": "poc.checks.mnist",
 }

@@ -30,6 +30,12 @@ resampled, since one replicate's errors at all steps share a path).
   step ``eta_n / 8``; plus, for information, the error against n at a fixed
   step (full gradient and minibatch, alpha = 1.5).
 
+* (d) the network particle system (full gradient) on a grid of n (4 values or
+  more) and eta (4 or more), alpha in {1.3, 1.7}: the fit
+  ``log err = a log eta + b log n + c`` with bootstrap intervals (replicates
+  resampled within each n, paired across eta), compared with the
+  ``(n eta)^(1/alpha)`` reading (``a = b = 1/alpha``) and with ``a = 1, b = 0``.
+
 Work units (:mod:`poc.units`). Every measurement is a list of work units
 that run serially, or on a Dask client (``poc validate --scheduler``), with
 the same numbers, and are stored in the unit cache when there is one: (a),
@@ -45,9 +51,11 @@ the units of all of them.
 Sizes. Quick (about 30 s on 2 idle cores): steps 2^-3 .. 2^-7, reference
 2^-10; (a) 2000 replicates, (b)/(c1) n = 32 with 12 replicates, (c2) n in
 {4, 8, 16, 32} with 8 replicates; fixed step 2^-4 (reference 2^-7) for
-n in {4, ..., 64}, 10 replicates. Full (about 3 minutes): steps 2^-3 .. 2^-8,
+n in {4, ..., 64}, 10 replicates; (d) n in {4, 8, 16, 32} x steps 2^-2 .. 2^-5,
+reference 2^-8, 10 replicates. Full (about 3 minutes): steps 2^-3 .. 2^-8,
 reference 2^-11; (a) 20000 replicates, (b)/(c1) n = 64 with 24 replicates,
 (c2) n in {4, ..., 64} with 16 replicates; fixed step for n up to 128, 16
+replicates; (d) n in {4, ..., 64} x steps 2^-3 .. 2^-7, reference 2^-10, 24
 replicates.
 
 Verdicts and thresholds (TOL = 0.05 everywhere: the fine reference's own
@@ -66,6 +74,11 @@ log(1 + 2^-3), log(1 + 2^-4), ...).
   is a martingale of size ``eta^(1/2)``).
 * (c2): pass if the upper end of the slope in n is <= -1/2 + TOL (the error
   vanishes at least like n^(-1/2) along the step condition).
+* (d): judged only on what the bound implies: the error may not grow faster in
+  eta or in n than the reading allows, i.e. ``a >= 1/alpha - TOL`` (lower end)
+  and ``b <= 1/alpha + TOL`` (upper end). Which form fits better (the residual
+  of each constrained fit, and whether its ``(a, b)`` lies inside the
+  intervals) is printed, not judged.
 """
 
 from __future__ import annotations
@@ -98,6 +111,7 @@ ALPHAS_SDE = (1.3, 1.5, 1.8, 2.0)
 ALPHAS = (1.3, 1.5, 1.8)
 N_DATA, DIM, BATCH = 64, 5, 8
 FIXED_STEP_ALPHA = 1.5
+GRID_ALPHAS = (1.3, 1.7)  # (d): two alphas, so the reading's 1/alpha differs visibly (0.77, 0.59)
 
 
 def sizes(quick: bool) -> dict:
@@ -106,11 +120,13 @@ def sizes(quick: bool) -> dict:
         return {"steps": [2.0**-k for k in range(3, 8)], "ref": 2.0**-10, "sde_reps": 2000,
                 "n": 32, "net_reps": 12, "n_grid": [4, 8, 16, 32], "n_reps": 8,
                 "fixed_step": 2.0**-4, "fixed_ref": 2.0**-7, "fixed_n": [4, 8, 16, 32, 64],
-                "fixed_reps": 10}
+                "fixed_reps": 10, "grid_n": [4, 8, 16, 32], "grid_steps": [2.0**-k for k in range(2, 6)],
+                "grid_ref": 2.0**-8, "grid_reps": 10}
     return {"steps": [2.0**-k for k in range(3, 9)], "ref": 2.0**-11, "sde_reps": 20000,
             "n": 64, "net_reps": 24, "n_grid": [4, 8, 16, 32, 64], "n_reps": 16,
             "fixed_step": 2.0**-4, "fixed_ref": 2.0**-7, "fixed_n": [4, 8, 16, 32, 64, 128],
-            "fixed_reps": 16}
+            "fixed_reps": 16, "grid_n": [4, 8, 16, 32, 64], "grid_steps": [2.0**-k for k in range(3, 8)],
+            "grid_ref": 2.0**-10, "grid_reps": 24}
 
 
 @njit
@@ -275,11 +291,135 @@ def _n_sweep(ctx: Context, net, alpha: float, ns, reps: int, key: tuple, step_of
     return list(ns), np.stack([np.concatenate(r) for r in rows]), etas
 
 
+@dataclass(frozen=True)
+class GridUnit:
+    """A block of replicates of one n of the (n, eta) grid (d): a work unit.
+
+    ``count`` replicates of the network particle system with ``n`` particles,
+    each from its own N(0, I) start, run with every step of ``steps`` (full
+    gradient) against the run with ``reference_step`` on the same Levy path.
+    """
+
+    alpha: float
+    n: int
+    count: int
+    steps: tuple
+    reference_step: float
+    sigma: float = SIGMA
+    horizon: float = T
+
+
+GRID_ID = study_id("euler: n-eta grid")
+
+
+def grid_unit(u: GridUnit, ss: np.random.SeedSequence, net: MeanFieldNetwork) -> np.ndarray:
+    """Replicate errors, shape (len(steps), count), of one grid unit."""
+    rng = np.random.default_rng(ss)
+    x0 = rng.standard_normal((u.count, u.n, DIM))
+    res = strong_error(net, x0, alpha=u.alpha, sigma=u.sigma, T=u.horizon, steps=list(u.steps),
+                       reference_step=u.reference_step, n_replicates=u.count, seed=rng,
+                       progress=False)
+    return res.errors
+
+
+def _n_eta_grid(ctx: Context, net, alpha: float, sz: dict, key: tuple):
+    """Errors on the (n, eta) grid: a list over n of (len(steps), reps) arrays."""
+    ns, steps, reps = sz["grid_n"], tuple(sz["grid_steps"]), sz["grid_reps"]
+    units = []
+    for j, n in enumerate(ns):
+        size = max(1, SWEEP_PARTICLES // n)
+        for b, r0 in enumerate(range(0, reps, size)):
+            cfg = GridUnit(float(alpha), int(n), min(size, reps - r0), steps, sz["grid_ref"])
+            units.append(Unit.make(ctx.seed, GRID_ID, (*key, j, b), cfg))
+    out = run_units(grid_unit, units, shared=net, client=ctx.client, cache=ctx.cache,
+                    progress=ctx.units_bar(), desc="euler n-eta grid")
+    rows = [[] for _ in ns]
+    for u, e in zip(units, out, strict=True):
+        rows[u.key[-2]].append(e)
+    return list(ns), list(steps), [np.concatenate(r, axis=1) for r in rows]
+
+
+@dataclass(frozen=True)
+class GridFit:
+    """``log err = a log eta + b log n + c`` fitted to the replicate means on the grid.
+
+    ``rms`` maps each form ("free", "reading" for a = b = 1/alpha, "order 1" for
+    a = 1, b = 0) to the root mean square of its log residuals (c refitted).
+    """
+
+    a: float
+    b: float
+    c: float
+    a_ci: tuple[float, float]
+    b_ci: tuple[float, float]
+    rms: dict
+
+
+def fit_n_eta(ns, steps, errs, alpha: float, *, level: float = 0.95, n_boot: int = 2000,
+              seed=0) -> GridFit:
+    """Least squares of ``log mean error`` on ``(log eta, log n, 1)`` with bootstrap intervals.
+
+    ``errs[k]`` has shape (len(steps), r_k): the replicates of ``ns[k]``, paired
+    across the steps (one Levy path each), so the bootstrap resamples whole
+    replicates within each n, independently across n; percentile intervals.
+    """
+    le, ln = np.meshgrid(np.log(steps), np.log(ns))  # (K, L)
+    X = np.column_stack([le.ravel(), ln.ravel(), np.ones(le.size)])
+    pinv = np.linalg.pinv(X)
+    y = np.log(np.stack([e.mean(axis=1) for e in errs])).ravel()
+    a, b, c = pinv @ y
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, le.size))
+    for k, e in enumerate(errs):
+        idx = rng.integers(0, e.shape[1], size=(n_boot, e.shape[1]))
+        boot[:, k * len(steps):(k + 1) * len(steps)] = np.log(e[:, idx].mean(axis=2)).T
+    coef = boot @ pinv.T
+    q = [0.5 * (1.0 - level), 0.5 * (1.0 + level)]
+    a_ci, b_ci = (tuple(float(v) for v in np.quantile(coef[:, i], q)) for i in (0, 1))
+
+    def rms(aa, bb):
+        r = y - aa * X[:, 0] - bb * X[:, 1]
+        return float(np.sqrt(np.mean((r - r.mean()) ** 2)))
+
+    forms = {"free": rms(a, b), "reading": rms(1.0 / alpha, 1.0 / alpha), "order 1": rms(1.0, 0.0)}
+    return GridFit(float(a), float(b), float(c), a_ci, b_ci, forms)
+
+
+def grid_case(name: str, gf: GridFit, alpha: float, *, values: dict | None = None) -> Case:
+    """(d): the error grows no faster in eta or n than (n eta)^(1/alpha) allows; which form fits."""
+    inv = 1.0 / alpha
+    ok_eta = gf.a_ci[0] >= inv - TOL
+    ok_n = gf.b_ci[1] <= inv + TOL
+    inside = {form: (gf.a_ci[0] - TOL <= aa <= gf.a_ci[1] + TOL and gf.b_ci[0] - TOL <= bb
+                     <= gf.b_ci[1] + TOL)
+              for form, (aa, bb) in (("reading", (inv, inv)), ("order 1", (1.0, 0.0)))}
+    best = min(("reading", "order 1"), key=lambda f: gf.rms[f])
+    fits = [f for f, v in inside.items() if v]
+    if not fits:
+        which = "neither form lies inside the intervals"
+    elif len(fits) == 1:
+        which = f"the {fits[0]} form lies inside the intervals"
+    else:
+        which = "both forms lie inside the intervals"
+
+    detail = (f"log err = a log eta + b log n + c: a = {gf.a:.2f} [{gf.a_ci[0]:.2f}, {gf.a_ci[1]:.2f}], "
+              f"b = {gf.b:+.2f} [{gf.b_ci[0]:+.2f}, {gf.b_ci[1]:+.2f}]; the (n eta)^(1/alpha) reading "
+              f"allows a >= {inv:.2f} - {TOL:g} ({'met' if ok_eta else 'NOT met'}) and b <= {inv:.2f} + "
+              f"{TOL:g} ({'met' if ok_n else 'NOT met'}); {which}; rms of log residuals: free "
+              f"{gf.rms['free']:.3f}, reading (a = b = {inv:.2f}) {gf.rms['reading']:.3f}, a = 1, b = 0 "
+              f"{gf.rms['order 1']:.3f}: the {best} form fits better")
+    vals = {"a": gf.a, "a_ci": list(gf.a_ci), "b": gf.b, "b_ci": list(gf.b_ci), "c": gf.c,
+            "rms": gf.rms, "inside_intervals": inside, "better_form": best, **(values or {})}
+    return Case(name=name, passed=bool(ok_eta and ok_n), detail=detail, measured_rate=gf.a,
+                ci=gf.a_ci, expected_rate=inv, values=vals)
+
+
 def _tasks() -> list[tuple]:
     """(kind, alpha, batch) of every independent task, in report order."""
     return ([("sde", a, None) for a in ALPHAS_SDE] + [("net", a, None) for a in ALPHAS]
             + [("sgd", a, BATCH) for a in ALPHAS] + [("sgd_n", a, BATCH) for a in ALPHAS]
-            + [("fixed", FIXED_STEP_ALPHA, None), ("fixed", FIXED_STEP_ALPHA, BATCH)])
+            + [("fixed", FIXED_STEP_ALPHA, None), ("fixed", FIXED_STEP_ALPHA, BATCH)]
+            + [("grid", a, None) for a in GRID_ALPHAS])
 
 
 def _measure(ctx: Context, sz: dict, net, sde, t: int, kind: str, a: float, batch):
@@ -292,6 +432,8 @@ def _measure(ctx: Context, sz: dict, net, sde, t: int, kind: str, a: float, batc
             return euler_study(sde, [1.0], replicates=sz["sde_reps"], interacting=False, **common)
         return euler_study(net, GaussianStart(DIM), n=sz["n"], replicates=sz["net_reps"],
                            batch_size=batch, **common)
+    if kind == "grid":
+        return _n_eta_grid(ctx, net, a, sz, (t,))
     if kind == "sgd_n":
         return _n_sweep(ctx, net, a, sz["n_grid"], sz["n_reps"], (t,),
                         functools.partial(condition_step, alpha=a), batch=batch)
@@ -308,7 +450,7 @@ def run(ctx: Context) -> list[Case]:
     results = map_concurrently(lambda item: _measure(ctx, sz, net, sde, item[0], *item[1]),
                                list(enumerate(tasks)), ctx.client)
     cases: list[Case] = []
-    data: dict = {"sde": {}, "net": {}, "sgd": {}, "sgd_n": {}, "fixed": {}}
+    data: dict = {"sde": {}, "net": {}, "sgd": {}, "sgd_n": {}, "fixed": {}, "grid": {}}
     for t, ((kind, a, batch), res) in enumerate(zip(tasks, results, strict=True)):
         if kind in ("sde", "net", "sgd"):
             fit = res.fit
@@ -335,6 +477,15 @@ def run(ctx: Context) -> list[Case]:
                 "error against n", fit, a,
                 values={"n": ns, "steps": etas, "mean_error": errs.mean(axis=1),
                         "replicates": sz["n_reps"], "reference_factor": 8, "batch_size": BATCH}))
+        elif kind == "grid":
+            ns, steps, errs = res
+            gf = fit_n_eta(ns, steps, errs, a, seed=t)
+            data["grid"][a] = (ns, steps, errs, gf)
+            cases.append(grid_case(
+                f"(d) network particle system on an (n, eta) grid, alpha={a:g}: growth in n and eta",
+                gf, a, values={"n": ns, "steps": steps, "replicates": sz["grid_reps"],
+                               "reference_step": sz["grid_ref"],
+                               "mean_error": [e.mean(axis=1) for e in errs]}))
         else:
             ns, errs, _ = res
             label = "full gradient" if batch is None else "minibatch SGD"
@@ -410,6 +561,17 @@ def _notes(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
             f"SGD error against n on the step condition eta = T / ceil(T n^(alpha/2+1)), n = "
             f"{min(sz['n_grid'])} to {max(sz['n_grid'])}: slopes in n {parts} (the bound along the "
             "condition is (n eta)^(1/alpha) = n^(-1/2)).")
+    grid = data["grid"]
+    if grid:
+        parts = "; ".join(
+            f"alpha={a:g}: a = {gf.a:.2f} [{gf.a_ci[0]:.2f}, {gf.a_ci[1]:.2f}], b = {gf.b:+.2f} "
+            f"[{gf.b_ci[0]:+.2f}, {gf.b_ci[1]:+.2f}], rms reading {gf.rms['reading']:.3f} vs a = 1, "
+            f"b = 0 {gf.rms['order 1']:.3f}" for a, (_, _, _, gf) in grid.items())
+        ctx.notes.append(
+            f"(d) Error on the grid n = {sz['grid_n']} x eta = 2^-{round(-math.log2(sz['grid_steps'][0]))}"
+            f"..2^-{round(-math.log2(sz['grid_steps'][-1]))}, fit log err = a log eta + b log n + c: "
+            f"{parts}. The (n eta)^(1/alpha) reading predicts a = b = 1/alpha; an error of order 1 in "
+            "eta that does not depend on n predicts a = 1, b = 0.")
     ctx.notes.append(
         "Intervals are paired bootstrap intervals (whole replicates resampled, since all steps of a "
         "replicate share one path); each step case lists in values.unpaired_ci the interval that "
@@ -424,7 +586,7 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
 
     from ..plotting import new_figure, rate_panel, reference_line, verdict_badge
 
-    fig, axes = new_figure(2, 2, width=6.2, height=4.9)
+    fig, axes = new_figure(2, 3, width=5.6, height=4.9)
     palette = {1.3: "#0072B2", 1.5: "#E69F00", 1.8: "#009E73", 2.0: "#CC79A7"}
     panels = [("sde", axes[0, 0], "(a) single SDE dx = (sin x - x) dt + dL, n = 1", "(a)"),
               ("net", axes[0, 1], f"(b) network particle system, n = {sz['n']}, full gradient", "(b)"),
@@ -499,8 +661,33 @@ def _figure(ctx: Context, cases: list[Case], data: dict, sz: dict) -> None:
     ax.title.set_fontsize(9)
     mine = [c for c in cases if c.name.startswith("(c2)")]
     verdict_badge(ax, all(c.passed for c in mine), f"{sum(c.passed for c in mine)}/{len(mine)} alphas")
+    for ax, (a, grid) in zip(axes[:, 2], data["grid"].items(), strict=False):
+        _grid_panel(ax, a, *grid, [c for c in cases if c.name.startswith("(d)") and f"={a:g}:" in c.name])
     ok = all(c.passed for c in cases)
     fig.suptitle(f"Euler discretization: strong error against the step and against n (T = {T:g}); "
                  f"{'PASS' if ok else 'FAIL'} {sum(c.passed for c in cases)}/{len(cases)}", fontsize=11)
     fig.tight_layout()
     ctx.save_figure(fig, "euler.png")
+
+
+def _grid_panel(ax, alpha: float, ns, steps, errs, gf: GridFit, mine: list[Case]) -> None:
+    """(d): error against eta for every n of the grid, with the fitted plane and both forms."""
+    from ..plotting import verdict_badge
+
+    x = np.asarray(steps, float)
+    colors = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+    for k, (n, e) in enumerate(zip(ns, errs, strict=True)):
+        col = colors[k % len(colors)]
+        ax.loglog(x, e.mean(axis=1), "o", color=col, markersize=4, label=f"n = {n}")
+        ax.loglog(x, np.exp(gf.c) * x**gf.a * float(n) ** gf.b, "-", color=col, linewidth=1.0)
+    ax.plot([], [], "-", color="0.3", linewidth=1.0,
+            label=f"fit: eta^{gf.a:.2f} n^{gf.b:+.2f}")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels of a short log axis overlap
+    ax.set(xlabel="step eta", ylabel="strong error (per particle)",
+           title=f"(d) (n, eta) grid, alpha = {alpha:g}: reading (n eta)^{1 / alpha:.2f}")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="upper left")
+    if mine:
+        verdict_badge(ax, all(c.passed for c in mine), mine[0].values["better_form"] + " fits better")

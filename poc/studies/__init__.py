@@ -60,7 +60,7 @@ from ..exceptions import StudyWarning
 from .chaos import MIN_REFERENCE_FACTOR, REFERENCE_FACTOR, chaos_study
 from .chaos import N_DIRECTIONS as N_DIRECTIONS
 from .chaos import N_SPLITS as N_SPLITS
-from .compress import compress_study
+from .compress import THEOREM_EPSILONS, compress_study, theorem_step
 from .euler import EULER_REFINEMENT as EULER_REFINEMENT
 from .euler import euler_study
 from .inputs import MIN_HEAVY_REPLICATES, constant_work
@@ -71,6 +71,7 @@ __all__ = [
     "MIN_REFERENCE_FACTOR",
     "NOT_IN_JSON",
     "REFERENCE_FACTOR",
+    "THEOREM_EPSILONS",
     "Series",
     "StudyResult",
     "StudyWarning",
@@ -78,4 +79,5 @@ __all__ = [
     "compress_study",
     "constant_work",
     "euler_study",
+    "theorem_step",
 ]

@@ -51,6 +51,7 @@ class _ChaosUnit:
     count: int
     fluctuation: bool  # also measure the n-system's mean-field fluctuation (n = n_max)
     w1_count: int  # W1 of the first w1_count replicates of the block only
+    sup_time: bool = False  # also max_k mean_i |x_i(t_k) - xbar_i(t_k)| over the time grid
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,11 +123,16 @@ def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -
     w1p = np.empty(cfg.w1_count)
     w1c = np.empty(cfg.w1_count)
     fluct = np.empty(cfg.count) if cfg.fluctuation else None
+    sup = np.empty(cfg.count) if cfg.sup_time else None
     ref_field = None
     for i, child in enumerate(ss.spawn(cfg.count)):
         rng = np.random.default_rng(child)
-        run = coupled_run(sh.drift, sh.start(cfg.n, rng), sh.reference, seed=rng, progress=False)
+        # recording every step draws no random numbers: the same run as without it
+        run = coupled_run(sh.drift, sh.start(cfg.n, rng), sh.reference, seed=rng, progress=False,
+                          record_every=1 if cfg.sup_time else None)
         ce[i] = run.coupling_error()
+        if sup is not None:
+            sup[i] = float(np.max(run.coupling_errors()))
         if i < cfg.w1_count:
             w1p[i] = sh.sorted_ref.sliced_w1(run.system.final)
             w1c[i] = sh.sorted_ref.sliced_w1(run.copies.final)
@@ -134,12 +140,12 @@ def _chaos_unit(cfg: _ChaosUnit, ss: np.random.SeedSequence, sh: _ChaosShared) -
             if ref_field is None:
                 ref_field = _field(sh.drift, sh.probe, sh.reference.trajectory.final)
             fluct[i] = float(np.mean((_field(sh.drift, sh.probe, run.system.final) - ref_field) ** 2))
-    return {"ce": ce, "w1p": w1p, "w1c": w1c, "fluct": fluct}
+    return {"ce": ce, "w1p": w1p, "w1c": w1c, "fluct": fluct, "sup": sup}
 
 
 def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float, ns,
                 replicates, noise: str = "iid", reference: int | None = None,
-                w1_replicates: int | None = None, seed=0, fit_seed=None,
+                w1_replicates: int | None = None, sup_time: bool = False, seed=0, fit_seed=None,
                 expected: float | None = None, tolerance: float = 0.05, relation: str = "equal",
                 progress: bool | None = None, client=None, cache=None) -> StudyResult:
     r"""Propagation of chaos: the coupling error to the McKean-Vlasov limit against n.
@@ -182,6 +188,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     w1_replicates : int, optional
         Measure the two W_1 distances on the first ``w1_replicates``
         replicates at each n only (``>= 2``; default: on every replicate).
+    sup_time : bool, optional
+        Also ``max_k mean_i |x_i(t_k) - xbar_i(t_k)|`` over every step of the grid
+        (uniformly in time; both clouds kept at every step, ``16 n d T / step`` bytes).
     seed : None, int or numpy.random.Generator, optional
         Master seed (default 0).
     fit_seed : sequence, optional
@@ -206,10 +215,9 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     -------
     StudyResult
         Curves (:meth:`~StudyResult.curve`, in this order): ``"coupling_error"``
-        (the main one), ``"w1_particles"``, ``"w1_iid_floor"``. ``data``:
-        ``n``; ``coupling_error``, ``w1_particles``, ``w1_iid_floor`` (one
-        replicate array per n, the same arrays as the curves' ``rows``);
-        ``replicates`` (per n); ``reference_size`` (N); ``reference_ratio``
+        (the main one), ``"w1_particles"``, ``"w1_iid_floor"`` (and with ``sup_time``
+        ``"sup_coupling_error"``). ``data``: ``n``; one replicate array per n for each
+        curve, under its key; ``replicates`` (per n); ``reference_size`` (N); ``reference_ratio``
         (reference error / n_max fluctuation; about ``sqrt(n_max / N)``).
 
     Raises
@@ -242,19 +250,17 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     noise = check_choice(noise, "noise", NOISE_KINDS)
     expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
     start = check_start(x0)
-    if w1_replicates is not None:
-        w1_replicates = check_int(w1_replicates, "w1_replicates", low=2)
+    w1_replicates = None if w1_replicates is None else check_int(w1_replicates, "w1_replicates", low=2)
     N = _reference_size(reference, ns[-1])
     warn_heavy(alpha, reps, "coupling error")
-    seed = master_seed(seed)
-    sid = study_id("chaos_study")
-    fit_seeds = curve_seeds(fit_seed, 3, seed, sid)
+    seed, sid = master_seed(seed), study_id("chaos_study")
+    fit_seeds = curve_seeds(fit_seed, 4 if sup_time else 3, seed, sid)
     rows, ratio, d = _measure(drift, start, ns, reps, w1_replicates,
                               _ReferenceUnit(N, alpha, sigma, step, n_steps, noise), seed, sid,
-                              progress=progress, client=client, cache=cache)
+                              progress=progress, client=client, cache=cache, sup_time=bool(sup_time))
     settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
                 "T": T, "step": step, "noise": noise, "ns": list(ns), "reference": N,
-                "w1_replicates": w1_replicates, "seed": seed}
+                "w1_replicates": w1_replicates, "sup_time": bool(sup_time), "seed": seed}
     return _result(rows, ratio, d, reps, fit_seeds, settings, reference is None,
                    (expected, tolerance, relation))
 
@@ -265,10 +271,11 @@ def _result(rows: dict, ratio: float, d: int, reps: dict, fit_seeds, settings: d
     ns, N, alpha = settings["ns"], settings["reference"], settings["alpha"]
     x = np.asarray(ns, float)
     w1 = "W1" if d == 1 else "sliced W1"
+    labels = ("coupling error mean_i |x_i(T) - xbar_i(T)|", f"{w1}(particles, limit)",
+              f"{w1}(n i.i.d. copies, limit): sampling floor",
+              "sup_t coupling error max_k mean_i |x_i(t_k) - xbar_i(t_k)|")
     series = [Series(label, x, rows[key], fit_curve(x, rows[key], s), key) for label, key, s in
-              zip(("coupling error mean_i |x_i(T) - xbar_i(T)|", f"{w1}(particles, limit)",
-                   f"{w1}(n i.i.d. copies, limit): sampling floor"), _CURVES, fit_seeds,
-                  strict=True)]
+              zip(labels, [k for k in _CURVES if k in rows], fit_seeds, strict=False)]
     f_p, f_c = series[1].fit, series[2].fit
     n_max = ns[-1]
     notes = [
@@ -280,12 +287,15 @@ def _result(rows: dict, ratio: float, d: int, reps: dict, fit_seeds, settings: d
         f"n = {n_max} system (about sqrt(n_max / N) = {math.sqrt(n_max / N):.2f} expected), so it "
         f"inflates the coupling error at n_max by about {100 * (math.sqrt(1 + ratio**2) - 1):.1f} %.",
     ]
+    if "sup_coupling_error" in rows:
+        notes.append(f"Uniformly in time: the coupling error's maximum over the time grid has "
+                     f"slope {fmt_ci(series[3].fit)}, next to {fmt_ci(series[0].fit)} at T.")
     data = {"n": list(ns), **rows, "replicates": [reps[n] for n in ns], "reference_size": N,
             "reference_ratio": ratio}
     return StudyResult("chaos", series[0].fit, data, series, settings, "n (particles)",
                        "distance at T", "the coupling error", *verdict, notes)
 
-_CURVES = ("coupling_error", "w1_particles", "w1_iid_floor")
+_CURVES = ("coupling_error", "w1_particles", "w1_iid_floor", "sup_coupling_error")
 
 
 def _reference_size(reference, n_max: int) -> int:
@@ -304,7 +314,8 @@ def _reference_size(reference, n_max: int) -> int:
 
 
 def _measure(drift, start: Start, ns, reps: dict, w1_replicates: int | None,
-             ref_cfg: _ReferenceUnit, seed: int, sid: int, *, progress, client, cache):
+             ref_cfg: _ReferenceUnit, seed: int, sid: int, *, progress, client, cache,
+             sup_time: bool = False):
     """Run the study's units: ``({curve key: one replicate array per n}, reference ratio, d)``."""
     from ..wasserstein import SortedReference, unit_directions
 
@@ -322,12 +333,13 @@ def _measure(drift, start: Start, ns, reps: dict, w1_replicates: int | None,
     w1_reps = {n: r if w1_replicates is None else min(r, w1_replicates) for n, r in reps.items()}
     block_list = list(blocks(ns, reps))
     units = [Unit.make(seed, sid, (2, j, b),
-                       _ChaosUnit(n, c, n == ns[-1], max(0, min(c, w1_reps[n] - r0))))
+                       _ChaosUnit(n, c, n == ns[-1], max(0, min(c, w1_reps[n] - r0)), sup_time))
              for j, b, n, r0, c in block_list]
     out = run_units(_chaos_unit, units, shared=shared, client=client, cache=cache,
                     progress=progress, desc="chaos study")
     rows = {key: gather(block_list, out, name, len(ns))
-            for key, name in zip(_CURVES, ("ce", "w1p", "w1c"), strict=True)}
+            for key, name in zip(_CURVES, ("ce", "w1p", "w1c", "sup"), strict=True)
+            if name != "sup" or sup_time}
     fluct = np.concatenate([o["fluct"] for o in out if o["fluct"] is not None])
     split = run_units(_half_split_unit, [Unit.make(seed, sid, (4,), None)],
                       shared=(drift, probe, final), client=client, cache=cache,

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import ParameterTypeError, check_choice, check_int, check_real
 from ..noise import NOISE_KINDS
 from ..units import Unit, master_seed, run_units, study_id
 from .fitting import curve_seeds, fit_curve, fmt_ci
@@ -26,7 +28,10 @@ from .inputs import (
 )
 from .result import Series, StudyResult
 
-__all__ = ["compress_study"]
+__all__ = ["THEOREM_EPSILONS", "compress_study", "theorem_step"]
+
+#: The epsilon grid of ``P(error <= epsilon)`` reported by default.
+THEOREM_EPSILONS = (0.5, 0.3, 0.2)
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,62 @@ def _compress_unit(cfg: _CompressUnit, ss, sh: _CompressShared) -> dict:
     return {"err": err, "pf": pf, "loss": loss, "norms": norms}
 
 
-def _time_grid(T, step, n_steps, ns) -> tuple[float, float, dict[int, tuple[float, int]]]:
+def theorem_step(n: int, alpha: float, T: float) -> tuple[int, float]:
+    r"""The compression theorem's step at width n: ``K_n`` steps of ``eta_n = T / K_n``.
+
+    Parameters
+    ----------
+    n : int
+        Width (particles), ``>= 1``.
+    alpha : float
+        Noise index in (0, 2].
+    T : float
+        Horizon, ``> 0``.
+
+    Returns
+    -------
+    (K_n, eta_n) : tuple of int and float
+        ``K_n = ceil(T n^(alpha/2 + 1))`` and ``eta_n = T / K_n``, so that
+        ``eta_n <= n^(-alpha/2 - 1)``, the step condition of the compression
+        theorem (Wan, Barsbey, Zaidi, Simsekli 2024, arXiv 2306.08125;
+        docs/theory.rst, #theory-theorem), and ``K_n eta_n = T``.
+
+    Raises
+    ------
+    ValueError
+        Out-of-range ``n``, ``alpha`` or ``T``.
+    """
+    n = check_int(n, "n", low=1)
+    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
+    T = check_real(T, "T", low=0.0, low_open=True)
+    k = math.ceil(T * float(n) ** (alpha / 2.0 + 1.0))
+    return k, T / k
+
+
+def _time_grid(T, step, n_steps, ns, alpha) -> tuple[float, float | str, dict[int, tuple[float, int]]]:
     """``(T, step, {n: (step, step count)})`` from the horizon and the step.
 
-    ``n_steps`` is the deprecated spelling (with ``step``, instead of ``T``). Every n has
-    the same step today; a rule giving the step per n would fill the mapping here.
+    ``step="theorem"`` gives every n its own step (:func:`theorem_step`). ``n_steps`` is the
+    deprecated spelling (with ``step``, instead of ``T``).
     """
+    if isinstance(step, str):
+        if step != "theorem":
+            raise ValueError(f"step must be a positive number or 'theorem', got {step!r}")
+        if n_steps is not None:
+            raise TypeError("n_steps cannot be given with step='theorem' (each n runs "
+                            "K_n = ceil(T n^(alpha/2+1)) steps)")
+        if T is None:
+            raise ValueError("step='theorem' needs the horizon T: each n runs "
+                             "K_n = ceil(T n^(alpha/2+1)) steps of T / K_n")
+        T = check_real(T, "T", low=0.0, low_open=True)
+        grid = {}
+        for n in ns:
+            k, eta = theorem_step(n, alpha, T)
+            grid[n] = (eta, k)
+        return T, "theorem", grid
+    if isinstance(step, bool) or not isinstance(step, numbers.Real):
+        raise ParameterTypeError(f"step must be a positive number or 'theorem', got {step!r} of "
+                                 f"type {type(step).__name__}")
     if n_steps is not None:
         if T is not None:
             raise TypeError("compress_study takes the horizon T and the step; n_steps (the old "
@@ -103,8 +158,9 @@ def _tails(block_list, out, n_max_index: int) -> tuple[list, np.ndarray]:
 
 
 def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = None,
-                   step: float, ns, replicates, kappa=(0.1, 0.25), noise: str = "iid",
-                   threshold: float = 0.1, batch_size: int | None = None, seed=0, fit_seed=None,
+                   step: float | str, ns, replicates, kappa=(0.1, 0.25), noise: str = "iid",
+                   threshold: float = 0.1, batch_size: int | None = None, delta: float = 0.1,
+                   epsilons=THEOREM_EPSILONS, seed=0, fit_seed=None,
                    expected: float | None = None, tolerance: float = 0.05,
                    relation: str = "equal", progress: bool | None = None, client=None,
                    cache=None, n_steps: int | None = None) -> StudyResult:
@@ -123,7 +179,11 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
       index (``k = sqrt(n)`` upper order statistics), per replicate.
 
     For rows with i.i.d. norms of tail index alpha < 2 the best-k error decays
-    like ``n^(1/2 - 1/alpha)``; light tails give no decay.
+    like ``n^(1/2 - 1/alpha)``; light tails give no decay. As the compression
+    theorem is about probability (docs/theory.rst, #theory-theorem), the study
+    also reports per n and kappa the ``(1 - delta)``-quantile of the error and
+    ``P(error <= epsilon)`` (:mod:`poc.probability`); ``step="theorem"`` runs
+    each n at the theorem's step.
 
     Parameters
     ----------
@@ -133,8 +193,9 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         Noise index in (0, 2].
     sigma : float
         Noise scale ``>= 0`` (0: no noise).
-    T, step : float
-        Horizon and Euler step, as in :func:`chaos_study`: ``step`` must divide ``T``.
+    T, step : float, and float or "theorem"
+        Horizon and Euler step dividing ``T``; ``step="theorem"``: at each n,
+        ``K_n = ceil(T n^(alpha/2 + 1))`` steps of ``T / K_n`` (:func:`theorem_step`).
     ns, replicates
         As in :func:`chaos_study`.
     kappa : float or sequence of float, optional
@@ -144,6 +205,9 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         Error budget of the prunable fraction (default 0.1, the paper's).
     batch_size : int, optional
         Minibatch size (noisy SGD) for a MeanFieldNetwork drift.
+    delta, epsilons : float and sequence of float, optional
+        Report the ``(1 - delta)``-quantile, delta in (0, 1) (default 0.1), and
+        ``P(error <= epsilon)`` for each epsilon > 0 (default 0.5, 0.3, 0.2).
     seed, fit_seed, expected, tolerance, relation, progress, client, cache
         As in :func:`chaos_study` (one curve per kappa).
     n_steps : int, optional
@@ -160,13 +224,16 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
         array per n); ``loss`` (networks only, one replicate array per n);
         ``norms_at_n_max`` (per replicate at n_max, the n_max row norms; not
         in :meth:`~StudyResult.to_dict`); ``hill`` (per replicate at n_max,
-        the Hill estimate of those norms); ``replicates`` (per n).
+        the Hill estimate of those norms); ``replicates``, ``n_steps``, ``step``
+        (per n); ``delta``, ``epsilons``; ``quantile`` (per kappa: ``q``, ``low``,
+        ``high`` per n, 95 % interval); ``probability`` (per kappa and epsilon,
+        e.g. ``["0.25"]["0.3"]``: ``p``, ``low``, ``high``, ``successes`` per n).
 
     Raises
     ------
     ValueError, TypeError
-        Bad ``ns``, ``replicates < 2``, bad x0, kappa outside (0, 1], ``step``
-        not dividing ``T``, other out-of-range parameters.
+        Bad ``ns``, ``replicates < 2``, bad x0, kappa outside (0, 1], a ``step`` neither
+        dividing ``T`` nor ``"theorem"`` (which needs ``T``), ``delta`` outside (0, 1).
     """
     from .._threads import serial_blas
 
@@ -174,20 +241,18 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     sigma = check_real(sigma, "sigma", low=0.0)
     ns = check_ns(ns)
-    T, step, grid = _time_grid(T, step, n_steps, ns)
+    T, step, grid = _time_grid(T, step, n_steps, ns, alpha)
+    kap, delta, eps = _check_levels(kappa, delta, epsilons)
     reps = check_replicates(replicates, ns)
     noise = check_choice(noise, "noise", NOISE_KINDS)
-    kap = tuple(float(k) for k in np.atleast_1d(np.asarray(kappa, dtype=float)))
-    for k in kap:
-        check_real(k, "kappa", low=0.0, high=1.0, low_open=True)
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
     expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
     start = check_start(x0)
     seed = master_seed(seed)
     sid = study_id("compress_study")
     fit_seeds = curve_seeds(fit_seed, len(kap), seed, sid)
-    kw = {"alpha": alpha, "sigma": sigma, "noise": noise, "batch_size": batch_size}
-    sh = _CompressShared(drift, start, kap, threshold, kw)
+    sh = _CompressShared(drift, start, kap, threshold, {"alpha": alpha, "sigma": sigma,
+                                                         "noise": noise, "batch_size": batch_size})
     block_list = list(blocks(ns, reps))
     units = [Unit.make(seed, sid, (2, j, b), _CompressUnit(n, c, n == ns[-1], *grid[n]))
              for j, b, n, _, c in block_list]
@@ -205,10 +270,10 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
                              f"best_k_error[{k:g}]"))
     data, notes = _data_and_notes(ns, kap, series, pf, loss if hasattr(drift, "loss") else None,
                                   norms, hills, reps, threshold, alpha)
-    settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
-                "T": T, "step": step, "n_steps": grid[ns[-1]][1], "noise": noise,
-                "ns": list(ns), "kappa": list(kap), "threshold": threshold,
-                "batch_size": batch_size, "seed": seed}
+    notes += _add_probabilities(data, series, grid, delta, eps, step)
+    settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma, "T": T,
+                "step": step, "n_steps": grid[ns[-1]][1], "noise": noise, "ns": list(ns), "kappa": list(kap),
+                "threshold": threshold, "batch_size": batch_size, "delta": delta, "seed": seed}
     return StudyResult("compress", series[0].fit, data, series, settings, "n (particles)",
                        "relative best-k error", f"the best-k error (kappa = {kap[0]:g})", expected,
                        tolerance, relation, notes)
@@ -233,3 +298,61 @@ def _data_and_notes(ns, kap, series, pf, loss, norms, hills, reps, threshold, al
         data["loss"] = loss
     data["norms_at_n_max"] = norms
     return data, notes
+
+
+def _check_levels(kappa, delta, epsilons) -> tuple[tuple, float, tuple]:
+    """Validated kept fractions in (0, 1], delta in (0, 1) and error levels > 0."""
+    kap = tuple(float(k) for k in np.atleast_1d(np.asarray(kappa, dtype=float)))
+    for k in kap:
+        check_real(k, "kappa", low=0.0, high=1.0, low_open=True)
+    delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    eps = tuple(check_real(e, "epsilons", low=0.0, low_open=True)
+                for e in np.atleast_1d(np.asarray(epsilons, dtype=float)).tolist())
+    return kap, delta, eps
+
+
+def _add_probabilities(data: dict, series, grid, delta: float, eps, step) -> list[str]:
+    """Put the step grid, quantiles and probabilities into ``data``; return their notes."""
+    ns, kap = data["n"], data["kappa"]
+    data.update(n_steps=[grid[n][1] for n in ns], step=[grid[n][0] for n in ns], delta=delta,
+                epsilons=list(eps), **_probabilities(series, kap, delta, eps))
+    return _probability_notes(ns, data, kap[0], delta, eps, step)
+
+
+def _probabilities(series, kap, delta: float, eps) -> dict:
+    """Per kappa: the (1 - delta)-quantile per n with its interval, and P(error <= eps)."""
+    from ..probability import quantile_interval, wilson_interval
+
+    quant, prob = {}, {}
+    for k, s in zip(kap, series, strict=True):
+        qi = np.array([quantile_interval(r, 1.0 - delta) for r in s.rows])
+        quant[f"{k:g}"] = {"q": qi[:, 0], "low": qi[:, 1], "high": qi[:, 2]}
+        trials = [r.size for r in s.rows]
+        prob[f"{k:g}"] = {}
+        for e in eps:
+            succ = [int(np.count_nonzero(r <= e)) for r in s.rows]
+            p, lo, hi = wilson_interval(succ, trials)
+            prob[f"{k:g}"][f"{e:g}"] = {"p": p, "low": lo, "high": hi, "successes": succ}
+    return {"quantile": quant, "probability": prob}
+
+
+def _probability_notes(ns, data, k0: float, delta: float, eps, step) -> list[str]:
+    """The quantiles and probabilities of the first kappa, per n, in words."""
+    q = data["quantile"][f"{k0:g}"]
+
+    def ci(lo, hi):
+        return f"[{lo:.3f}, {hi:.3f}]" if math.isfinite(hi) else f"[{lo:.3f}, inf)"
+
+    head = ("At the theorem's step (eta_n = T / ceil(T n^(alpha/2+1)); K_n = "
+            + ", ".join(map(str, data["n_steps"])) + " steps). " if step == "theorem" else "")
+    notes = [head + f"{1 - delta:g}-quantile of the best-k error (kappa = {k0:g}) over the "
+             "replicates, with its 95 % order-statistic interval: "
+             + ", ".join(f"n = {n}: {a:.3f} {ci(lo, hi)}"
+                         for n, a, lo, hi in zip(ns, q["q"], q["low"], q["high"], strict=True))
+             + "."]
+    for e in eps:
+        pr = data["probability"][f"{k0:g}"][f"{e:g}"]
+        notes.append(f"P(error <= {e:g}) (kappa = {k0:g}, Wilson 95 %): " + ", ".join(
+            f"n = {n}: {p:.2f} [{lo:.2f}, {hi:.2f}]"
+            for n, p, lo, hi in zip(ns, pr["p"], pr["low"], pr["high"], strict=True)) + ".")
+    return notes

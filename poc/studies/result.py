@@ -171,6 +171,8 @@ class StudyResult:
         v = self.verdict
         if v is not None and not main_only:
             verdict_badge(ax, v.passed, f"slope vs {self.expected:+.3g}")
+        if "quantile" in self.data and not main_only:
+            _probability_panels(ax, self)
         return ax
 
     def to_dict(self) -> dict:
@@ -214,3 +216,33 @@ class StudyResult:
             text += (f" Verdict: {'PASS' if v.passed else 'FAIL'} -- {v.text} "
                      f"(relation '{self.relation}').")
         return text
+
+
+def _probability_panels(ax, res: StudyResult) -> None:
+    """The (1 - delta)-quantile of the main curve with its intervals, and an inset with
+    ``P(error <= epsilon)`` against x (Wilson intervals): the compression theorem's terms."""
+    d = res.data
+    key = f"{d['kappa'][0]:g}"
+    x = np.asarray(res.series[0].x, dtype=float)
+    q = d["quantile"][key]
+    qq = np.asarray(q["q"], dtype=float)
+    lo = qq - np.asarray(q["low"], dtype=float)
+    hi = np.asarray(q["high"], dtype=float) - qq
+    hi[~np.isfinite(hi)] = 0.0  # too few replicates for a finite upper end: no bar
+    ax.errorbar(x, qq, yerr=[lo, hi], fmt="v", color="0.25", mfc="none", capsize=2,
+                markersize=5, label=f"{1 - d['delta']:g}-quantile (95 % CI)")
+    lo_y, hi_y = ax.get_ylim()
+    ax.set_ylim(lo_y / 4.0, hi_y * 1.5)  # room below the curves for the inset (log axis)
+    ax.legend(fontsize=6, loc="upper right")
+    ins = ax.inset_axes([0.08, 0.07, 0.36, 0.30])
+    for j, (e, pr) in enumerate(d["probability"][key].items()):
+        p = np.asarray(pr["p"], dtype=float)
+        ins.errorbar(x, p, yerr=[p - np.asarray(pr["low"]), np.asarray(pr["high"]) - p],
+                     marker="os^Dv"[j % 5], markersize=3, capsize=1.5, linewidth=0.9,
+                     label=f"eps = {e}")
+    ins.axhline(1.0 - d["delta"], color="0.5", linewidth=0.7, linestyle="--")
+    ins.set_xscale("log", base=2)
+    ins.set_ylim(-0.03, 1.03)
+    ins.set_title("P(error <= eps), Wilson 95 %", fontsize=6)
+    ins.tick_params(labelsize=5)
+    ins.legend(fontsize=4.5, loc="upper left")
