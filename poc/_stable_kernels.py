@@ -381,7 +381,7 @@ def _stable_consts(alpha, skewed):
 
 
 @njit(cache=True, error_model="numpy")
-def _stable_rows(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s):
+def stable_rows(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s):
     """Stable values into out (R, C), row r from counter ctr0 + r row_stride; one thread."""
     b, e, ia = _stable_consts(alpha, skewed)
     n_cols = out.shape[1]
@@ -392,8 +392,8 @@ def _stable_rows(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _stable_rows_par(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s):
-    """:func:`_stable_rows` over threads, in the same blocks (so the same values)."""
+def stable_rows_par(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s):
+    """:func:`stable_rows` over threads, in the same blocks (so the same values)."""
     b, e, ia = _stable_consts(alpha, skewed)
     n_rows, n_cols = out.shape
     nb = (n_cols + _BLOCK - 1) // _BLOCK
@@ -462,7 +462,7 @@ def _normal_block(out, r, c_lo, c_hi, base, k0, k1, nonce, tag):
 
 
 @njit(cache=True, error_model="numpy")
-def _normal_rows(out, ctr0, row_stride, k0, k1, nonce, tag):
+def normal_rows(out, ctr0, row_stride, k0, k1, nonce, tag):
     """Standard normals into out (R, C), row r from counter ctr0 + r row_stride; one thread."""
     n_cols = out.shape[1]
     for r in range(out.shape[0]):
@@ -472,8 +472,8 @@ def _normal_rows(out, ctr0, row_stride, k0, k1, nonce, tag):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _normal_rows_par(out, ctr0, row_stride, k0, k1, nonce, tag):
-    """:func:`_normal_rows` over threads, in the same blocks."""
+def normal_rows_par(out, ctr0, row_stride, k0, k1, nonce, tag):
+    """:func:`normal_rows` over threads, in the same blocks."""
     n_rows, n_cols = out.shape
     nb = (n_cols + _BLOCK - 1) // _BLOCK
     for t in prange(n_rows * nb):
@@ -494,14 +494,14 @@ def _scale_row(out, radius, big, t):
 
 
 @njit(cache=True, error_model="numpy")
-def _scale_rows(out, radius, big):
+def scale_rows(out, radius, big):
     """out[s, i, :] *= radius[s, i], saturating at +-big (the dtype's largest finite value)."""
     for t in range(out.shape[0] * out.shape[1]):
         _scale_row(out, radius, big, t)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _scale_rows_par(out, radius, big):
-    """:func:`_scale_rows` over threads (elementwise: the same values)."""
+def scale_rows_par(out, radius, big):
+    """:func:`scale_rows` over threads (elementwise: the same values)."""
     for t in prange(out.shape[0] * out.shape[1]):
         _scale_row(out, radius, big, t)

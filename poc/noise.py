@@ -77,22 +77,12 @@ import numba
 import numpy as np
 
 from ._stable_kernels import (
-    _normal_rows as normal_rows,
-)
-from ._stable_kernels import (
-    _normal_rows_par as normal_rows_par,
-)
-from ._stable_kernels import (
-    _scale_rows as scale_rows,
-)
-from ._stable_kernels import (
-    _scale_rows_par as scale_rows_par,
-)
-from ._stable_kernels import (
-    _stable_rows as stable_rows,
-)
-from ._stable_kernels import (
-    _stable_rows_par as stable_rows_par,
+    normal_rows,
+    normal_rows_par,
+    scale_rows,
+    scale_rows_par,
+    stable_rows,
+    stable_rows_par,
 )
 from ._validation import (
     ParameterTypeError,

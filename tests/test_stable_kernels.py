@@ -108,7 +108,7 @@ def _max_rel_err(got, ref):
 
 def _kernel(n, alpha, log_s, key, dtype):
     out = np.empty((1, n), dtype=dtype)
-    K._stable_rows_par(out, np.uint64(0), np.uint64(n), key[0], key[1], key[2], np.uint64(0), False,
+    K.stable_rows_par(out, np.uint64(0), np.uint64(n), key[0], key[1], key[2], np.uint64(0), False,
                        alpha, log_s)
     return out[0]
 
@@ -175,7 +175,7 @@ def test_box_muller_normals_agree_with_libm():
     key = noise_key(3)
     n = 20_001
     out = np.empty((1, n))
-    K._normal_rows(out, np.uint64(0), np.uint64(n), key[0], key[1], key[2], np.uint64(2))
+    K.normal_rows(out, np.uint64(0), np.uint64(n), key[0], key[1], key[2], np.uint64(2))
     counter, second = _halves(n)
     x0, x1, x2, x3 = _philox_np(counter, 0, key[2], 2, key[0], key[1])
     u = (((x0 << np.uint64(20)) | (x1 >> np.uint64(12))).astype(float) + 0.5) * 2.0**-52
