@@ -624,6 +624,50 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
     >>> bool(res.mean[0] > res.mean[-1])
     True
     """
+    a = _check_strong_inputs(drift, x0, alpha, sigma, T, steps, n_replicates, reference_step, exact,
+                             noise, batch_size, interacting, progress)
+    entropy = int(as_generator(seed).integers(2**63))
+    errors = (_errors_interacting if a.interacting else _errors_stacked)(a, entropy)
+    n, d = a.x.shape[-2:]
+    return StrongError(steps=a.steps, errors=errors, T=a.T,
+                       reference="fine" if a.exact is None else "exact",
+                       reference_step=a.T / a.n_fine, alpha=a.alpha, sigma=a.sigma, noise=a.noise,
+                       n=int(n), d=int(d), batch_size=a.batch_size, interacting=a.interacting)
+
+
+# ---------------------------------------------------------------------------
+# the steps of strong_error: checks, and the loops over replicates
+
+
+@dataclass(frozen=True, eq=False)
+class _StrongInputs:
+    """The validated arguments of :func:`strong_error` (same names and meanings)."""
+
+    drift: Drift
+    x: np.ndarray  # (n, d) shared start or (n_replicates, n, d)
+    alpha: float
+    sigma: float
+    T: float
+    steps: np.ndarray
+    counts: np.ndarray  # steps per tested run, T / steps
+    n_fine: int  # steps of the fine grid
+    n_replicates: int
+    exact: Callable | None
+    noise: str
+    batch_size: int | None
+    interacting: bool
+    progress: bool | None
+
+    def group_kwargs(self) -> dict:
+        """The keywords every :func:`_one_group` call shares."""
+        return {"counts": self.counts, "n_fine": self.n_fine, "T": self.T, "alpha": self.alpha,
+                "sigma": self.sigma, "noise": self.noise, "batch_size": self.batch_size,
+                "exact": self.exact, "keep": None}
+
+
+def _check_strong_inputs(drift, x0, alpha, sigma, T, steps, n_replicates, reference_step, exact,
+                         noise, batch_size, interacting, progress) -> _StrongInputs:
+    """Validate the arguments of :func:`strong_error` and raise as it documents."""
     drift = check_drift(drift)
     alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
     sigma = check_real(sigma, "sigma", low=0.0)
@@ -648,42 +692,46 @@ def strong_error(drift: Drift, x0, *, alpha: float, sigma: float, T: float, step
         batch_size = check_int(batch_size, "batch_size", low=1, high=drift.n_data)
     if not interacting:
         _check_no_interaction(drift, d)
+    return _StrongInputs(drift, x, alpha, sigma, T, steps, counts, n_fine, n_replicates, exact,
+                         noise, batch_size, interacting, progress)
 
-    entropy = int(as_generator(seed).integers(2**63))
-    common = {"counts": counts, "n_fine": n_fine, "T": T, "alpha": alpha, "sigma": sigma,
-              "noise": noise, "batch_size": batch_size, "exact": exact, "keep": None}
-    if interacting:
-        errors = np.empty((counts.size, n_replicates))
-        bar = progress_bar(progress, n_replicates, "strong error")
-        try:
-            for q in range(n_replicates):
-                xq = x[q] if x.ndim == 3 else x
-                err = _one_group(drift, xq, noise_ss=np.random.SeedSequence(entropy, spawn_key=(q, 0)),
-                                 batch_key=(entropy, q, 1), **common)
-                errors[:, q] = err.mean(axis=1)
-                if bar is not None:
-                    bar.update(1)
-        finally:
+
+def _errors_interacting(a: _StrongInputs, entropy: int) -> np.ndarray:
+    """Errors (k, n_replicates), one particle system per replicate."""
+    errors = np.empty((a.counts.size, a.n_replicates))
+    bar = progress_bar(a.progress, a.n_replicates, "strong error")
+    try:
+        for q in range(a.n_replicates):
+            xq = a.x[q] if a.x.ndim == 3 else a.x
+            err = _one_group(a.drift, xq, noise_ss=np.random.SeedSequence(entropy, spawn_key=(q, 0)),
+                             batch_key=(entropy, q, 1), **a.group_kwargs())
+            errors[:, q] = err.mean(axis=1)
             if bar is not None:
-                bar.close()
-    else:
-        errors = np.empty((counts.size, n_replicates))
-        per_group = _stack_size(n, d, n_fine)
-        groups = range(0, n_replicates, per_group)
-        bar = progress_bar(progress, len(groups), "strong error") if len(groups) > 1 else None
-        try:
-            for g, q0 in enumerate(groups):
-                q1 = min(n_replicates, q0 + per_group)
-                cloud = x[q0:q1].reshape(-1, d) if x.ndim == 3 else np.tile(x, (q1 - q0, 1))
-                err = _one_group(drift, np.ascontiguousarray(cloud),
-                                 noise_ss=np.random.SeedSequence(entropy, spawn_key=(g, 0)),
-                                 batch_key=(entropy, g, 1), **common)
-                errors[:, q0:q1] = err.reshape(counts.size, q1 - q0, n).mean(axis=2)
-                if bar is not None:
-                    bar.update(1)
-        finally:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return errors
+
+
+def _errors_stacked(a: _StrongInputs, entropy: int) -> np.ndarray:
+    """Errors (k, n_replicates), replicates stacked in shared clouds (drift without interaction)."""
+    errors = np.empty((a.counts.size, a.n_replicates))
+    n, d = a.x.shape[-2:]
+    per_group = _stack_size(n, d, a.n_fine)
+    groups = range(0, a.n_replicates, per_group)
+    bar = progress_bar(a.progress, len(groups), "strong error") if len(groups) > 1 else None
+    try:
+        for g, q0 in enumerate(groups):
+            q1 = min(a.n_replicates, q0 + per_group)
+            cloud = a.x[q0:q1].reshape(-1, d) if a.x.ndim == 3 else np.tile(a.x, (q1 - q0, 1))
+            err = _one_group(a.drift, np.ascontiguousarray(cloud),
+                             noise_ss=np.random.SeedSequence(entropy, spawn_key=(g, 0)),
+                             batch_key=(entropy, g, 1), **a.group_kwargs())
+            errors[:, q0:q1] = err.reshape(a.counts.size, q1 - q0, n).mean(axis=2)
             if bar is not None:
-                bar.close()
-    return StrongError(steps=steps, errors=errors, T=T, reference="fine" if exact is None else "exact",
-                       reference_step=T / n_fine, alpha=alpha, sigma=sigma, noise=noise, n=int(n),
-                       d=int(d), batch_size=batch_size, interacting=interacting)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return errors

@@ -343,6 +343,53 @@ def train_fcn(
     Overparametrized Neural Networks Trained with Heavy-Tailed SGD",
     arXiv 2306.08125, Section 5 and Appendix (experimental protocol).
     """
+    a = _check_fcn_inputs(X, y, width, lr, batch_size, noise_type, alpha, sigma,
+                          target_train_accuracy, eval_every, max_steps, dtype, X_test, y_test)
+    g_init, g_batch, g_noise = as_generator(seed).spawn(3)
+    W1, W2 = _initial_weights(a, init, g_init)
+    i, reached, hist, elapsed = _run_fcn(a, W1, W2, g_batch, g_noise, progress)
+    if not reached:
+        warnings.warn(f"train_fcn stopped at max_steps={a.max_steps} with training accuracy "
+                      f"{hist['train_accuracy'][-1]:.4f} < target {a.target}", TrainingWarning,
+                      stacklevel=2)
+    if a.X_test is None:
+        del hist["test_loss"], hist["test_accuracy"]
+    history = {k: np.asarray(v) for k, v in hist.items()}
+    settings = {"width": a.width, "lr": a.lr, "batch_size": a.batch_size,
+                "noise_type": a.noise_type, "alpha": a.alpha, "sigma": a.sigma,
+                "target_train_accuracy": a.target, "eval_every": a.eval_every,
+                "max_steps": a.max_steps, "dtype": dtype}
+    return FCNResult(W1, W2, i + 1, reached, history, elapsed, settings)
+
+
+# ---------------------------------------------------------------------------
+# the steps of train_fcn: checks, initial weights, one SGD step, evaluation, run loop
+
+
+@dataclass(frozen=True, eq=False)
+class _FCNInputs:
+    """The validated arguments of :func:`train_fcn` (same names and meanings)."""
+
+    X: np.ndarray  # (m, d) in the training dtype
+    y: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    n_classes: int
+    width: int
+    lr: float
+    batch_size: int
+    noise_type: int
+    alpha: float | None
+    sigma: float
+    target: float  # target_train_accuracy
+    eval_every: int
+    max_steps: int | None
+
+
+def _check_fcn_inputs(X, y, width, lr, batch_size, noise_type, alpha, sigma,
+                      target_train_accuracy, eval_every, max_steps, dtype, X_test,
+                      y_test) -> _FCNInputs:
+    """Validate the arguments of :func:`train_fcn` and raise as it documents."""
     width = check_int(width, "width", low=1)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     if noise_type not in (0, 1, 2, 3) or isinstance(noise_type, bool):
@@ -367,28 +414,70 @@ def train_fcn(
     y = check_labels(y, "y", m, integer_dtype=False)
     n_classes = int(y.max()) + 1
     batch_size = check_int(batch_size, "batch_size", low=1, high=m)
-    has_test = X_test is not None
-    if has_test:
+    if X_test is not None:
         X_test = np.ascontiguousarray(X_test, dtype=ft)
         if X_test.ndim != 2 or X_test.shape[1] != d:
             raise ValueError(f"X_test must have shape (m_test, {d}), got {X_test.shape}")
         y_test = check_labels(y_test, "y_test", X_test.shape[0], n_classes=n_classes,
                               integer_dtype=False)
+    return _FCNInputs(X, y, X_test, y_test, n_classes, width, lr, batch_size, noise_type, alpha,
+                      sigma, target, eval_every, max_steps)
 
-    g_init, g_batch, g_noise = as_generator(seed).spawn(3)
+
+def _initial_weights(a: _FCNInputs, init, g_init) -> tuple[np.ndarray, np.ndarray]:
+    """(W1, W2) in the training dtype: ``init`` checked, or PyTorch's default from ``g_init``."""
+    ft = a.X.dtype
+    d = a.X.shape[1]
+    width, n_classes = a.width, a.n_classes
     if init is None:
         b1, b2 = 1.0 / math.sqrt(d), 1.0 / math.sqrt(width)
         W1 = g_init.uniform(-b1, b1, (width, d)).astype(ft)
         W2 = g_init.uniform(-b2, b2, (n_classes, width)).astype(ft)
-    else:
-        if not isinstance(init, tuple | list) or len(init) != 2:
-            raise ParameterTypeError("init must be a pair (W1, W2) of arrays")
-        W1 = np.array(init[0], dtype=ft, order="C")
-        W2 = np.array(init[1], dtype=ft, order="C")
-        if W1.shape != (width, d) or W2.shape != (n_classes, width):
-            raise ValueError(f"init must have shapes ({width}, {d}) and ({n_classes}, {width}), "
-                             f"got {W1.shape} and {W2.shape}")
-    noise_scale = sigma * lr ** (1.0 / alpha) if noise_type else 0.0
+        return W1, W2
+    if not isinstance(init, tuple | list) or len(init) != 2:
+        raise ParameterTypeError("init must be a pair (W1, W2) of arrays")
+    W1 = np.array(init[0], dtype=ft, order="C")
+    W2 = np.array(init[1], dtype=ft, order="C")
+    if W1.shape != (width, d) or W2.shape != (n_classes, width):
+        raise ValueError(f"init must have shapes ({width}, {d}) and ({n_classes}, {width}), "
+                         f"got {W1.shape} and {W2.shape}")
+    return W1, W2
+
+
+def _sgd_step(Xb, yb, W1, W2, lr, losses, correct) -> None:
+    """One SGD step on the mean cross-entropy of the minibatch (Xb, yb), in place on W1 and W2."""
+    b = Xb.shape[0]
+    H, O = _forward(Xb, W1, W2)
+    G = np.empty_like(O)
+    _softmax_ce(O, yb, 1.0 / b, G, losses[:b], correct[:b])
+    GH = _mm(G, W2)  # (b, width), before W2 moves
+    _relu_backward(GH, H)
+    _axpy(W2, -lr, _mm(G.T, H))
+    _axpy(W1, -lr, _mm(GH.T, Xb))
+
+
+def _record(hist: dict, a: _FCNInputs, i: int, W1, W2, bar) -> float:
+    """Evaluate at iteration ``i``, append to ``hist``; the training accuracy."""
+    tr_loss, tr_acc = _evaluate(a.X, a.y, W1, W2)
+    if not math.isfinite(tr_loss):
+        raise ValueError(f"training diverged: non-finite training loss at iteration {i}")
+    hist["iteration"].append(i)
+    hist["train_loss"].append(tr_loss)
+    hist["train_accuracy"].append(tr_acc)
+    if a.X_test is not None:
+        te_loss, te_acc = _evaluate(a.X_test, a.y_test, W1, W2)
+        hist["test_loss"].append(te_loss)
+        hist["test_accuracy"].append(te_acc)
+    if bar is not None:
+        bar.set_postfix(iteration=i, train_accuracy=f"{tr_acc:.3f}")
+        bar.update()
+    return tr_acc
+
+
+def _run_fcn(a: _FCNInputs, W1, W2, g_batch, g_noise, progress) -> tuple[int, bool, dict, float]:
+    """The training loop, in place on W1 and W2: (last iteration, reached, history lists, seconds)."""
+    noise_type, alpha = a.noise_type, a.alpha
+    noise_scale = a.sigma * a.lr ** (1.0 / alpha) if noise_type else 0.0
     add_noise = noise_type != 0 and noise_scale > 0.0
 
     hist = {k: [] for k in ("iteration", "train_loss", "train_accuracy", "test_loss",
@@ -396,8 +485,9 @@ def train_fcn(
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(desc=f"train_fcn width {width}", unit=" evals", leave=False)
+        bar = tqdm(desc=f"train_fcn width {a.width}", unit=" evals", leave=False)
 
+    X, y, m, batch_size, max_steps = a.X, a.y, a.X.shape[0], a.batch_size, a.max_steps
     full = batch_size == m
     perm, pos = np.arange(m), m
     losses = np.empty(batch_size)
@@ -414,30 +504,10 @@ def train_fcn(
                 idx = perm[pos:pos + batch_size]
                 pos += batch_size
                 Xb, yb = X[idx], y[idx]
-            b = Xb.shape[0]
-            H, O = _forward(Xb, W1, W2)
-            G = np.empty_like(O)
-            _softmax_ce(O, yb, 1.0 / b, G, losses[:b], correct[:b])
-            GH = _mm(G, W2)  # (b, width), before W2 moves
-            _relu_backward(GH, H)
-            _axpy(W2, -lr, _mm(G.T, H))
-            _axpy(W1, -lr, _mm(GH.T, Xb))
+            _sgd_step(Xb, yb, W1, W2, a.lr, losses, correct)
             last = max_steps is not None and i + 1 >= max_steps
-            if i % eval_every == 0 or last:
-                tr_loss, tr_acc = _evaluate(X, y, W1, W2)
-                if not math.isfinite(tr_loss):
-                    raise ValueError(f"training diverged: non-finite training loss at iteration {i}")
-                hist["iteration"].append(i)
-                hist["train_loss"].append(tr_loss)
-                hist["train_accuracy"].append(tr_acc)
-                if has_test:
-                    te_loss, te_acc = _evaluate(X_test, y_test, W1, W2)
-                    hist["test_loss"].append(te_loss)
-                    hist["test_accuracy"].append(te_acc)
-                if bar is not None:
-                    bar.set_postfix(iteration=i, train_accuracy=f"{tr_acc:.3f}")
-                    bar.update()
-                if tr_acc >= target:
+            if i % a.eval_every == 0 or last:
+                if _record(hist, a, i, W1, W2, bar) >= a.target:
                     reached = True
                     break
             if last:
@@ -448,14 +518,4 @@ def train_fcn(
     elapsed = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    if not reached:
-        warnings.warn(f"train_fcn stopped at max_steps={max_steps} with training accuracy "
-                      f"{hist['train_accuracy'][-1]:.4f} < target {target}", TrainingWarning,
-                      stacklevel=2)
-    if not has_test:
-        del hist["test_loss"], hist["test_accuracy"]
-    history = {k: np.asarray(v) for k, v in hist.items()}
-    settings = {"width": width, "lr": lr, "batch_size": batch_size, "noise_type": noise_type,
-                "alpha": alpha, "sigma": sigma, "target_train_accuracy": target,
-                "eval_every": eval_every, "max_steps": max_steps, "dtype": dtype}
-    return FCNResult(W1, W2, i + 1, reached, history, elapsed, settings)
+    return i, reached, hist, elapsed

@@ -313,10 +313,55 @@ def train(
     Overparametrized Neural Networks Trained with Heavy-Tailed SGD",
     arXiv 2306.08125, Section 3 (noisy SGD on the mean-field network).
     """
+    a = _check_train_inputs(X, y, n_hidden, alpha, sigma, step, n_steps, batch_size, noise,
+                            activation, init_scale, X_test, y_test, record_every, progress)
+    g_init, g_out, g_sim = as_generator(seed).spawn(3)
+    network, theta = _initial_network(a, g_init, g_out)
+    record = np.arange(0, a.n_steps + 1, a.record_every, dtype=np.int64)
+    if record[-1] != a.n_steps:
+        record = np.append(record, np.int64(a.n_steps))
+    theta, curves, elapsed = _run_training(a, network, theta, g_sim, record)
+    return TrainResult(weights=theta, steps=record, network=network, n_classes=a.n_classes,
+                       elapsed_s=elapsed, **curves)
+
+
+# ---------------------------------------------------------------------------
+# the steps of train: checks, initial network, measurement, run loop
+
+
+@dataclass(frozen=True, eq=False)
+class _TrainInputs:
+    """The validated arguments of :func:`train` (same names and meanings)."""
+
+    X: np.ndarray
+    Y: np.ndarray  # (m, c) float targets, one-hot rows for labels
+    y_ndim: int
+    labels: np.ndarray | None  # training labels (classification only)
+    n_classes: int | None
+    X_test: np.ndarray | None
+    Y_test: np.ndarray | None
+    test_labels: np.ndarray | None
+    n_hidden: int
+    alpha: float | None
+    sigma: float
+    step: float
+    n_steps: int
+    batch_size: int | None
+    noise: str
+    activation: str
+    init_scale: float | None
+    record_every: int
+    progress: bool | None
+
+
+def _check_train_inputs(X, y, n_hidden, alpha, sigma, step, n_steps, batch_size, noise,
+                        activation, init_scale, X_test, y_test, record_every,
+                        progress) -> _TrainInputs:
+    """Validate the arguments of :func:`train`, in the order of its signature, and raise as it documents."""
     X = check_array(X, "X", ndim=2)
     m, d = X.shape
     classify = _is_labels(y)
-    n_classes = None
+    n_classes = labels = None
     if classify:
         labels = check_labels(y, "y", m)
         n_classes = int(labels.max()) + 1
@@ -352,6 +397,7 @@ def train(
 
     if (X_test is None) != (y_test is None):
         raise ValueError("X_test and y_test must be given together (or neither)")
+    Y_test = test_labels = None
     if X_test is not None:
         X_test = check_array(X_test, "X_test", ndim=2)
         if X_test.shape[1] != d:
@@ -365,83 +411,85 @@ def train(
         Y_test = _targets(y_test, "y_test", X_test.shape[0], n_classes, np.ndim(y))
     if classify:
         Y = _targets(labels, "y", m, n_classes, 1)
+    return _TrainInputs(X, Y, np.ndim(y), labels, n_classes, X_test, Y_test, test_labels,
+                        n_hidden, alpha, sigma, step, n_steps, batch_size, noise, activation,
+                        init_scale, record_every, progress)
 
-    rng = as_generator(seed)
-    g_init, g_out, g_sim = rng.spawn(3)
+
+def _initial_network(a: _TrainInputs, g_init, g_out) -> tuple[MeanFieldNetwork, np.ndarray]:
+    """The network (second layer from ``g_out``) and the initial weights (from ``g_init``)."""
     # a 1-D regression target keeps the paper's scalar network (w_i = 1)
-    y_net = Y[:, 0] if (not classify and np.ndim(y) == 1) else Y
-    network = MeanFieldNetwork(X, y_net, activation, output_seed=int(g_out.integers(2**31)))
+    y_net = a.Y[:, 0] if (a.labels is None and a.y_ndim == 1) else a.Y
+    network = MeanFieldNetwork(a.X, y_net, a.activation, output_seed=int(g_out.integers(2**31)))
+    init_scale = a.init_scale
     if init_scale is None:
-        rms = math.sqrt(float(np.mean(np.einsum("kj,kj->k", X, X))))
+        rms = math.sqrt(float(np.mean(np.einsum("kj,kj->k", a.X, a.X))))
         init_scale = 1.0 / rms if rms > 0.0 else 1.0
-    theta = g_init.standard_normal((n_hidden, d)) * init_scale
+    theta = g_init.standard_normal((a.n_hidden, a.X.shape[1])) * init_scale
+    return network, theta
 
+
+def _measure(network: MeanFieldNetwork, theta: np.ndarray, a: _TrainInputs, curves: dict,
+             r: int) -> None:
+    """Write the losses (and accuracies) of the weights ``theta`` into ``curves[...][r]``."""
+    f = network.predict(theta)
+    f = f.reshape(a.X.shape[0], -1)
+    curves["train_loss"][r] = _squared_loss(f, a.Y)
+    if a.labels is not None:
+        curves["train_accuracy"][r] = np.mean(np.argmax(f, axis=1) == a.labels)
+    if a.X_test is not None:
+        ft = network.predict(theta, a.X_test).reshape(a.X_test.shape[0], -1)
+        curves["test_loss"][r] = _squared_loss(ft, a.Y_test)
+        if a.labels is not None:
+            curves["test_accuracy"][r] = np.mean(np.argmax(ft, axis=1) == a.test_labels)
+
+
+def _run_training(a: _TrainInputs, network: MeanFieldNetwork, theta: np.ndarray, g_sim,
+                  record: np.ndarray) -> tuple[np.ndarray, dict, float]:
+    """Run the SGD steps chunk by chunk between the recorded steps.
+
+    Returns the final weights, the curves as :class:`TrainResult` fields (None
+    where not recorded) and the wall-clock time of the loop with its recordings.
+    """
+    m, d = a.X.shape
     # the streams of poc.simulate(seed=g_sim): noise from g_sim, one draw per step,
     # minibatches from a child stream; drawn in order across chunks, so the result
     # does not depend on record_every
-    increments = increment_source(g_sim, 2.0 if alpha is None else alpha, sigma, step,
-                                  n_hidden, d, noise, n_steps)
-    batches = batch_source(g_sim, m, batch_size, n_hidden, d, n_steps)
-
-    record = np.arange(0, n_steps + 1, record_every, dtype=np.int64)
-    if record[-1] != n_steps:
-        record = np.append(record, np.int64(n_steps))
+    increments = increment_source(g_sim, 2.0 if a.alpha is None else a.alpha, a.sigma, a.step,
+                                  a.n_hidden, d, a.noise, a.n_steps)
+    batches = batch_source(g_sim, m, a.batch_size, a.n_hidden, d, a.n_steps)
     curves = {key: np.empty(record.size) for key in
               ("train_loss", "test_loss", "train_accuracy", "test_accuracy")}
-    y_train_eval = labels if classify else None
-    y_test_eval = test_labels if (classify and X_test is not None) else None
-
-    def measure(r: int) -> None:
-        f = network.predict(theta)
-        f = f.reshape(m, -1)
-        curves["train_loss"][r] = _squared_loss(f, Y)
-        if classify:
-            curves["train_accuracy"][r] = np.mean(np.argmax(f, axis=1) == y_train_eval)
-        if X_test is not None:
-            ft = network.predict(theta, X_test).reshape(X_test.shape[0], -1)
-            curves["test_loss"][r] = _squared_loss(ft, Y_test)
-            if classify:
-                curves["test_accuracy"][r] = np.mean(np.argmax(ft, axis=1) == y_test_eval)
-
     t0 = time.perf_counter()
-    bar = progress_bar(progress, n_steps, "train")
-    work = (m if batch_size is None else batch_size) * n_hidden * d
+    bar = progress_bar(a.progress, a.n_steps, "train")
+    work = (m if a.batch_size is None else a.batch_size) * a.n_hidden * d
     try:
         with serial_blas(work):
-            measure(0)
+            _measure(network, theta, a, curves, 0)
             for r in range(1, record.size):
                 start, stop = int(record[r - 1]), int(record[r])
                 try:
-                    theta = euler(network, theta, step, stop - start, sigma,
-                                  _shifted(increments, start), batch_size=batch_size,
+                    theta = euler(network, theta, a.step, stop - start, a.sigma,
+                                  _shifted(increments, start), batch_size=a.batch_size,
                                   batches=_shifted(batches, start), progress=False,
-                                  label="training", stepper=CompiledStepper(batch_size)).final
+                                  label="training", stepper=CompiledStepper(a.batch_size)).final
                 except NonFiniteStateError as exc:
                     k = start + exc.step_index
                     raise NonFiniteStateError(
-                        f"training became non-finite at step {k} (of {n_steps}); the step "
-                        f"{step:g} or the noise scale {sigma:g} may be too large",
-                        k, k * step) from None
-                measure(r)
+                        f"training became non-finite at step {k} (of {a.n_steps}); the step "
+                        f"{a.step:g} or the noise scale {a.sigma:g} may be too large",
+                        k, k * a.step) from None
+                _measure(network, theta, a, curves, r)
                 if bar is not None:
                     bar.update(stop - start)
     finally:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - t0
-
-    test = X_test is not None
-    return TrainResult(
-        weights=theta,
-        steps=record,
-        train_loss=curves["train_loss"],
-        test_loss=curves["test_loss"] if test else None,
-        train_accuracy=curves["train_accuracy"] if classify else None,
-        test_accuracy=curves["test_accuracy"] if (classify and test) else None,
-        network=network,
-        n_classes=n_classes,
-        elapsed_s=elapsed,
-    )
+    classify, test = a.labels is not None, a.X_test is not None
+    kept = {"train_loss": True, "test_loss": test, "train_accuracy": classify,
+            "test_accuracy": classify and test}
+    return theta, {key: v if kept[key] else None for key, v in curves.items()}, elapsed
 
 
 def _shifted(source, offset: int):
