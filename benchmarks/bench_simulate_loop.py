@@ -21,22 +21,20 @@ warm-up, all in this process:
 ``--long`` adds ONE run at n = 1024, alpha = 1.5, T = 1 at the compression
 theorem's step condition eta <= n^(-alpha/2 - 1), i.e. ceil(1024^1.75) = 185,364 steps.
 
-Measured on 2 cores shared with other jobs (load average 12-17: absolute times are
-inflated several-fold, only ratios within the run mean much), ``--repeats 5 --long``:
+Measured on 2 cores shared with other jobs, with the counter-based vectorised sampler,
+``--repeats 3`` (A, load average 3-4) and ``--repeats 2 --long`` (B, load 3-5, with a
+documentation build and a test run beside it):
 
-    n      poc   poc s=0    NumPy    floor   poc/NumPy   (us per step)
-    64     132      23       191       81      1.45x
-    256    496      96       422      325      0.85x
-    1024  2110     412      1478     1302      0.70x
-    4096  8557    2206     68639     5206      8.0x
-    GEMM 13.5 GFLOP/s, poc.sample_stable 6.7 Mdraws/s (both under that load)
-    long run: 185,364 steps in 630 s (3.4 ms/step, load 12-17)
+    n      poc (A/B)    poc s=0 (A/B)   NumPy (A/B)     floor (A/B)   poc/NumPy (A/B)
+    64     13.6 / 14.6   15.2 / 12.7     165 / 62        7.8 / 13.9    12.2x / 4.3x
+    256    56.5 / 89.1   72.4 / 58.7     430 / 148      31.4 / 55.7     7.6x / 1.7x
+    1024    210 / 337     278 / 220     1392 / 489       126 / 223      6.6x / 1.5x
+    4096   1790 / 2017    894 / 1232   41279 / 9443      502 / 891       23x / 4.7x
+    long run (B): 185,364 steps in 94.0 s (507 us/step)
 
-Without noise the loop is 4-8x faster than the NumPy step; with noise the sampler
-(scalar libm per draw, 6.7 Mdraws/s here) is most of the step, so the targets (8x at
-n = 64, 3x at n = 256) wait for the vectorised sampler. The per-step loop this replaced,
-alternating with it in one run (load 13), n = 64 / 256 / 1024: 952 / 308 / 1450 us per
-step before, 62 / 230 / 1008 after (no noise: 233 / 137 / 535 before, 11 / 68 / 213 after).
+poc stays within 1.1-2.3x of the floor, so its cost grows like the work; the NumPy loop's
+time swings with the load (its BLAS threads spin), and run B's is near the quiet-machine
+52 / 118 us at n = 64 / 256.
 
 Usage: python benchmarks/bench_simulate_loop.py [--repeats 5] [--long]
 """
