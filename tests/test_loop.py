@@ -3,12 +3,11 @@ increments, blow-up steps inside a block, records, threads, minibatch sampling, 
 
 import hashlib
 import itertools
-import math
 
 import numba
 import numpy as np
 import pytest
-from numba import njit
+from _user_drifts import feat, resp
 from scipy import stats
 
 from poc import engine
@@ -22,18 +21,6 @@ from poc._fastloop import (
 )
 from poc.drifts import FeatureDrift, LinearMeanField, MeanFieldNetwork
 from poc.particles import NonFiniteStateError, simulate
-
-
-@njit
-def feat(x, out):
-    out[0] = math.tanh(x[0] - x[1])
-    out[1] = x[0] * x[0]
-
-
-@njit
-def resp(x, u, out):
-    out[0] = -x[0] + u[0]
-    out[1] = -0.5 * x[1] + 0.1 * u[1] * math.sin(x[0])
 
 
 def _network(activation="tanh", c=1, m=40, d=4, seed=0):

@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from _user_drifts import feat, resp
 from numba import njit
 from scipy import stats
 
@@ -21,18 +22,6 @@ from poc.noise import fill_noise, noise_key
 from poc.particles import NonFiniteStateError, simulate
 
 # --- user drifts and their NumPy twins -----------------------------------------------
-
-
-@njit
-def feat(x, out):
-    out[0] = math.tanh(x[0] - x[1])
-    out[1] = x[0] * x[0]
-
-
-@njit
-def resp(x, u, out):
-    out[0] = -x[0] + u[0]
-    out[1] = -0.5 * x[1] + 0.1 * u[1] * math.sin(x[0])
 
 
 def feature_drift_np(x):
