@@ -153,6 +153,20 @@ def network_drift_numpy(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.n
     return -(G.T @ X) / X.shape[0]
 
 
+def documented_batches(brng: np.random.Generator, m: int, b: int, steps: int) -> list:
+    """simulate's minibatches as documented, in plain Python: per step, b uniforms of the batch
+    stream drive a partial Fisher-Yates shuffle of a permutation of range(m) kept across steps,
+    and the batch is its first b entries (uniform, without replacement)."""
+    perm, out = list(range(m)), []
+    for _ in range(steps):
+        u = brng.random(b)
+        for t in range(b):
+            j = t + int(u[t] * (m - t))
+            perm[t], perm[j] = perm[j], perm[t]
+        out.append(np.array(perm[:b]))
+    return out
+
+
 def case_network_minibatch(ctx: Context) -> list[Case]:
     """simulate's minibatch path: each step's drift is the network's on the documented batch."""
     data = teacher_student(40, 3, seed=ctx.rng(31))
@@ -163,20 +177,19 @@ def case_network_minibatch(ctx: Context) -> list[Case]:
     # noise-free: each step is theta += step b_batch(theta), the batch from rng.spawn(1)[0]
     got = particles.simulate(net, theta0, alpha=ALPHA, sigma=0.0, step=step, n_steps=K,
                              batch_size=b, seed=ctx.rng(33), progress=False).final
-    brng = ctx.rng(33).spawn(1)[0]
+    batches = documented_batches(ctx.rng(33).spawn(1)[0], X.shape[0], b, K)
     theta = theta0.copy()
-    for _ in range(K):
-        idx = brng.choice(X.shape[0], size=b, replace=False)
+    for idx in batches:
         theta = theta + step * network_drift_numpy(X[idx], y[idx], theta)
     case = rounding_case("simulate minibatch path (batch_size): MeanFieldNetwork drift on each "
                          "step's batch", got, theta, REL_ROUNDING,
-                         f"m = 40, batch {b}, {K} noise-free steps against NumPy on the batches "
-                         "drawn by rng.spawn(1)[0].choice")
+                         f"m = 40, batch {b}, {K} noise-free steps against NumPy on the documented "
+                         "batches (a partial Fisher-Yates shuffle driven by rng.spawn(1)[0])")
     # with noise: the noise is the same with and without minibatches (documented)
     kw = dict(alpha=ALPHA, sigma=SIGMA, step=step, n_steps=1, progress=False)
     full = particles.simulate(net, theta0, seed=ctx.rng(34), **kw).final
     mini = particles.simulate(net, theta0, batch_size=b, seed=ctx.rng(34), **kw).final
-    idx = ctx.rng(34).spawn(1)[0].choice(X.shape[0], size=b, replace=False)
+    idx = documented_batches(ctx.rng(34).spawn(1)[0], X.shape[0], b, 1)[0]
     want = step * (network_drift_numpy(X[idx], y[idx], theta0) - network_drift_numpy(X, y, theta0))
     err = rel(mini - full, want)
     case.passed = bool(case.passed and err <= 1e-8)  # a difference of two O(1) states: ~1e-15 / 1e-1
