@@ -25,7 +25,7 @@ from poc.checks import calibration as calib
 pytestmark = pytest.mark.slow
 
 BOOTSTRAP_GENERATOR = ("poc.rates", "as_generator")  # fit_rate's source of resampling indices
-TRAIN_BATCH_STREAM = ("poc.training", "batch_stream")  # train's minibatch stream
+TRAIN_BATCH_STREAM = ("poc.engine", "batch_stream")  # the minibatch stream of train and simulate
 
 
 def _ctx(tmp_path) -> Context:
