@@ -32,9 +32,10 @@ documentation build and a test run beside it):
     4096   1790 / 2017    894 / 1232   41279 / 9443      502 / 891       23x / 4.7x
     long run (B): 185,364 steps in 94.0 s (507 us/step)
 
-poc stays within 1.1-2.3x of the floor, so its cost grows like the work; the NumPy loop's
-time swings with the load (its BLAS threads spin), and run B's is near the quiet-machine
-52 / 118 us at n = 64 / 256.
+On the quiet machine (C, load 0.5, ``--repeats 3``): poc 16.2 / 59.2 / 212 / 1103 us,
+NumPy 69 / 167 / 482 / 2091 us, floor 4.5 / 18 / 73 / 290 us: 4.3x, 2.8x, 2.3x and 1.9x
+the NumPy loop (targets 8x and 3x not met), 3-4x the floor. Runs A and B flatter poc: the
+NumPy loop's BLAS threads spin under load.
 
 Usage: python benchmarks/bench_simulate_loop.py [--repeats 5] [--long]
 """
