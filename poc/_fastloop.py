@@ -29,6 +29,10 @@ place the noise is drawn) on a counter-based stream whose key is drawn once
 per run: step k's noise is a function of (key, k) only, so it does not
 depend on the block size, the number of steps, recording, minibatching or
 the thread count, and a run of K steps is the start of any longer run.
+When the loop itself runs on one thread and a second is free, the next
+block's noise is drawn on that thread while the loop runs the current block
+(:meth:`_BlockSource.prefetch`): the values are the same, only the wall
+time changes (both kernels release the GIL).
 Minibatches: a partial Fisher-Yates shuffle of a persistent permutation of
 the m data indices, driven by ``batch_size`` uniforms per step from the batch
 stream (one draw per block): each step's batch is a uniform sample without
@@ -36,6 +40,8 @@ replacement, independent of the other steps.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numba
 import numpy as np
@@ -188,6 +194,28 @@ def block_end(k: int, n: int, d: int, n_steps: int) -> int:
     return min(n_steps, (k // length + 1) * length)
 
 
+class _Prefetched:
+    """``fn(*args)`` running on a thread of its own, with Numba limited to one thread there."""
+
+    def __init__(self, fn, *args):
+        self._out = self._err = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        numba.set_num_threads(1)  # thread-local: the serial sampler, not a second pool
+        try:
+            self._out = fn(*args)
+        except BaseException as err:  # re-raised in the caller's thread by result()
+            self._err = err
+
+    def result(self):
+        self._thread.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
+
+
 class _BlockSource:
     """Per-step values drawn a block of steps at a time.
 
@@ -201,12 +229,28 @@ class _BlockSource:
         self.n, self.d, self.n_steps = n, d, n_steps
         self._k0 = self._k1 = 0
         self._buf = None
+        self._ahead = False
+        self._next = None  # (k0, k1, _Prefetched) of the block after the current one
+
+    def prefetch(self) -> None:
+        """From now on, draw the next block on a second thread while the current one is used."""
+        self._ahead = True
+
+    def _draw(self, k0: int, k1: int):
+        nxt = self._next
+        self._next = None
+        if nxt is not None and nxt[:2] == (k0, k1):
+            return nxt[2].result()
+        return self.block(k0, k1)
 
     def span(self, k: int):
         """(k0, k1, values of steps k0 .. k1 - 1) for the block that contains step k."""
         if not self._k0 <= k < self._k1:
             self._k0, self._k1 = k, block_end(k, self.n, self.d, self.n_steps)
-            self._buf = self.block(self._k0, self._k1)
+            self._buf = self._draw(self._k0, self._k1)
+            if self._ahead and self._k1 < self.n_steps:
+                k2 = block_end(self._k1, self.n, self.d, self.n_steps)
+                self._next = (self._k1, k2, _Prefetched(self.block, self._k1, k2))
         return self._k0, self._k1, self._buf
 
     def __call__(self, k: int) -> np.ndarray:
@@ -259,6 +303,9 @@ class Shifted:
         k0, k1, buf = self.source.span(k + self.offset)
         return k0 - self.offset, k1 - self.offset, buf
 
+    def prefetch(self) -> None:
+        self.source.prefetch()
+
 
 def _values(source, k: int, k_stop: int, n: int, d: int):
     """(values of steps k .. e - 1, e) with e <= k_stop, from a block source, a pre-drawn
@@ -290,6 +337,7 @@ class CompiledStepper:
     def __init__(self, batch_size: int | None = None):
         self.batch_size = batch_size
         self._kernel = None
+        self._threads = 1
 
     def supports(self, run) -> bool:
         if len(run.systems) != 1:
@@ -299,6 +347,8 @@ class CompiledStepper:
             return False
         n, d = s.x.shape
         self._kernel = loop_kernel(s.drift, n, d, self.batch_size)
+        # the caller's threads, before the engine narrows Numba to one for small work
+        self._threads = numba.get_num_threads()
         return self._kernel is not None
 
     def advance(self, run, k0: int, k1: int) -> None:
@@ -311,6 +361,8 @@ class CompiledStepper:
         feats = np.empty((1, kernel.n_features))
         ptr = np.zeros(2, dtype=np.int64)
         par = kernel.work >= _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
+        if run.noisy and not par and self._threads > 1 and hasattr(run.increments, "prefetch"):
+            run.increments.prefetch()  # the loop uses one thread: draw noise on the other
         k = k0
         while k < k1:
             e = k1

@@ -227,7 +227,7 @@ def _mfn_c_ser(x, Xb, wt, H, Phi, R, GT, incr_k, noisy, step, sigma, bad):
         _mfn_c_blk(blk, x, Xb, wt, H, Phi, R, GT, incr_k, noisy, step, sigma, bad)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy")
 def network_steps(x, X, Y, wt, kind, idx, full, incr, noisy, step, sigma, k0, nk, rec, ptr,
                states, feats, track, Xb, Yb, XT, H, Phi, fpart, R, GT, bad, par):
     """Run steps k0 .. k0 + nk - 1 of the network; returns the first bad step, or -1.
@@ -327,7 +327,7 @@ def _lin_c_ser(x, u, a, c, G, incr_k, noisy, step, sigma, bad):
         _lin_c_blk(blk, x, u, a, c, G, incr_k, noisy, step, sigma, bad)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy")
 def linear_steps(x, a, c, incr, noisy, step, sigma, k0, nk, rec, ptr, states, feats, track,
                partial, u, G, bad, par):
     n = x.shape[0]
@@ -401,7 +401,7 @@ def _feat_c_ser(response, x, u, G, incr_k, noisy, step, sigma, bad):
         _feat_c_blk(blk, response, x, u, G, incr_k, noisy, step, sigma, bad)
 
 
-@njit(error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def feature_steps(features, response, x, incr, noisy, step, sigma, k0, nk, rec, ptr, states,
                 feats, track, partial, tmp, u, G, bad, par):
     n = x.shape[0]

@@ -380,7 +380,7 @@ def _stable_consts(alpha, skewed):
     return (1.0 - alpha) if skewed else abs(1.0 - alpha), (1.0 - alpha) / alpha, 1.0 / alpha
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def stable_rows(out, ctr0, row_stride, k0, k1, nonce, tag, skewed, alpha, log_s):
     """Stable values into out (R, C), row r from counter ctr0 + r row_stride; one thread."""
     b, e, ia = _stable_consts(alpha, skewed)
@@ -461,7 +461,7 @@ def _normal_block(out, r, c_lo, c_hi, base, k0, k1, nonce, tag):
         out[r, c_lo + n2] = _normal_pair(base + np.uint64(n2), k0, k1, nonce, tag, f32)[0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def normal_rows(out, ctr0, row_stride, k0, k1, nonce, tag):
     """Standard normals into out (R, C), row r from counter ctr0 + r row_stride; one thread."""
     n_cols = out.shape[1]
@@ -493,7 +493,7 @@ def _scale_row(out, radius, big, t):
         out[s, i, j] = min(max(rad * out[s, i, j], -big), big)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def scale_rows(out, radius, big):
     """out[s, i, :] *= radius[s, i], saturating at +-big (the dtype's largest finite value)."""
     for t in range(out.shape[0] * out.shape[1]):

@@ -158,6 +158,49 @@ def test_one_and_two_threads_give_the_same_bits():
     assert digests[1] == digests[2]
 
 
+def test_noise_drawn_ahead_on_a_second_thread_is_the_same_noise(monkeypatch):
+    """With two threads and a serial loop, the next block's noise is drawn on a second
+    thread (poc._fastloop._Prefetched): the run must be the same bits as without it, over
+    several blocks, and an error on that thread must reach the caller."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 Numba threads")
+    import poc._fastloop as fl
+
+    net = _network()
+    x0 = np.random.default_rng(8).standard_normal((64, 4))
+    k = 3 * block_steps(64, 4) + 5  # four blocks, the last one partial
+    kw = dict(alpha=1.5, sigma=0.3, step=0.01, n_steps=k, seed=9, batch_size=16,
+              record_every=block_steps(64, 4) // 3)
+    previous = numba.get_num_threads()
+    started = []
+    real = fl._Prefetched.__init__
+
+    def counting(self, *args):
+        started.append(args[1:])
+        real(self, *args)
+
+    try:
+        numba.set_num_threads(2)
+        monkeypatch.setattr(fl._Prefetched, "__init__", counting)
+        ahead = simulate(net, x0, **kw).states
+        assert len(started) == 3  # blocks 2, 3 and 4 were drawn ahead
+        monkeypatch.setattr(fl._BlockSource, "prefetch", lambda self: None)
+        inline = simulate(net, x0, **kw).states
+        assert len(started) == 3
+        numba.set_num_threads(1)
+        one_thread = simulate(net, x0, **kw).states
+    finally:
+        numba.set_num_threads(previous)
+    assert _digest(ahead) == _digest(inline) == _digest(one_thread)
+
+    def broken(*args):
+        raise RuntimeError("sampler failed")
+
+    job = fl._Prefetched(broken)
+    with pytest.raises(RuntimeError, match="sampler failed"):
+        job.result()
+
+
 def test_minibatches_are_uniform_samples_without_replacement():
     m, b, steps = 10, 3, 24_000
     source = BlockBatches(np.random.default_rng(8), m, b, n=64, d=8, n_steps=steps)
