@@ -39,26 +39,24 @@ from numba.extending import intrinsic
 # bit casts (LLVM bitcast: free, and vectorisable, unlike frexp / ldexp calls)
 
 
-@intrinsic
-def _as_bits(typingctx, x):
-    if x != types.float64:
-        return None
+def _bitcast(src, dst):
+    """An intrinsic reinterpreting the bits of a ``src`` scalar as a ``dst`` scalar."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    @intrinsic
+    def cast(typingctx, x):
+        if x != src:
+            return None
 
-    return types.int64(types.float64), codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    return cast
 
 
-@intrinsic
-def _from_bits(typingctx, i):
-    if i != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.int64), codegen
+_as_bits = _bitcast(types.float64, types.int64)
+_from_bits = _bitcast(types.int64, types.float64)
 
 
 # ---------------------------------------------------------------------------
