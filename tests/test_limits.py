@@ -105,16 +105,7 @@ def test_pairwise_copies_equal_their_feature_equivalent():
     """sin(y - x) = sin y cos x - cos y sin x: the same model as a feature drift
     (features (sin, cos), response -x + u_0 cos x - u_1 sin x), so both routes
     give the same copies up to rounding."""
-    @njit
-    def sc(x, out):
-        out[0] = math.sin(x[0])
-        out[1] = math.cos(x[0])
-
-    @njit
-    def sc_resp(x, u, out):
-        out[0] = -x[0] + u[0] * math.cos(x[0]) - u[1] * math.sin(x[0])
-
-    pair, feat_drift = PairwiseDrift(kur.conf, kur.inter), FeatureDrift(sc, sc_resp, 2)
+    pair, feat_drift = PairwiseDrift(kur.conf, kur.inter), FeatureDrift(kur.feat, kur.resp, 2)
     xr = np.random.default_rng(4).standard_normal(2048)
     x0 = np.random.default_rng(5).standard_normal(200)
     runs = [coupled_run(b, x0, reference_cloud(b, xr, seed=1, **KW), seed=2)
