@@ -64,6 +64,7 @@ ALPHA, SIGMA, ETA = 1.5, 0.1, 0.05
 def run(steps: int, repeats: int) -> None:
     import numba
     import numpy as np
+    from _numpy_sgd import numpy_cms, numpy_gradient_step
     from _timing import best_time
 
     import poc
@@ -119,27 +120,13 @@ def run(steps: int, repeats: int) -> None:
                   if quiet_numba_threads() else "one Numba thread beside BLAS")
 
     # --- plain NumPy
-    def cms_numpy(g, shape):
-        u = g.random(shape)
-        w = g.standard_exponential(shape)
-        v = np.pi * (u - 0.5)
-        return (np.sin(ALPHA * v) / np.cos(v) ** (1 / ALPHA)
-                * (np.cos((1 - ALPHA) * v) / w) ** ((1 - ALPHA) / ALPHA))
-
     state = {"theta": theta0.copy()}
     g_np = np.random.default_rng(3)
 
     def numpy_step():
         theta = state["theta"]
-        T = np.tanh(X @ theta.T)
-        r = T.mean(axis=1) - y
-        T *= T
-        np.subtract(1.0, T, out=T)
-        T *= r[:, None]
-        grad = T.T @ X
-        grad /= M
-        theta -= ETA * grad
-        theta += (SIGMA * scale) * cms_numpy(g_np, theta.shape)
+        numpy_gradient_step(theta, X, y, ETA)
+        theta += (SIGMA * scale) * numpy_cms(g_np, ALPHA, theta.shape)
 
     def numpy_run():
         for _ in range(steps):

@@ -48,6 +48,7 @@ import os
 import time
 
 import numpy as np
+from _numpy_sgd import numpy_cms, numpy_gradient_step
 from _timing import best_time
 
 import poc
@@ -59,14 +60,6 @@ WIDTHS = (64, 256, 1024, 4096)
 TARGETS = {64: 8.0, 256: 3.0}
 
 
-def numpy_cms(g, shape):
-    u = g.random(shape)
-    w = g.standard_exponential(shape)
-    v = np.pi * (u - 0.5)
-    return (np.sin(ALPHA * v) / np.cos(v) ** (1 / ALPHA)
-            * (np.cos((1 - ALPHA) * v) / w) ** ((1 - ALPHA) / ALPHA))
-
-
 def make_numpy_run(X, y, theta0, steps):
     g = np.random.default_rng(3)
     scale = SIGMA * ETA ** (1 / ALPHA)
@@ -75,16 +68,8 @@ def make_numpy_run(X, y, theta0, steps):
         theta = theta0.copy()
         for _ in range(steps):
             idx = g.choice(M, B, replace=False)
-            Xb, yb = X[idx], y[idx]
-            T = np.tanh(Xb @ theta.T)
-            r = T.mean(axis=1) - yb
-            T *= T
-            np.subtract(1.0, T, out=T)
-            T *= r[:, None]
-            grad = T.T @ Xb
-            grad /= B
-            theta -= ETA * grad
-            theta += scale * numpy_cms(g, theta.shape)
+            numpy_gradient_step(theta, X[idx], y[idx], ETA)
+            theta += scale * numpy_cms(g, ALPHA, theta.shape)
         return theta
 
     return run

@@ -29,40 +29,19 @@ Usage:  python benchmarks/bench_study.py [--total 4096] [--nmax 512]
 from __future__ import annotations
 
 import argparse
-import math
 import time
 import warnings
-
-from numba import njit
+from pathlib import Path
 
 import poc
-from poc.drifts import FeatureDrift, PairwiseDrift
 from poc.studies import REFERENCE_FACTOR, StudyWarning, constant_work
+from poc.studies.model_file import load_model
 
-
-@njit
-def conf(x, out):
-    out[0] = -x[0]
-
-
-@njit
-def inter(x, y, out):
-    out[0] = math.sin(y[0] - x[0])
-
-
-@njit
-def feats(x, out):
-    out[0] = math.sin(x[0])
-    out[1] = math.cos(x[0])
-
-
-@njit
-def resp(x, u, out):
-    out[0] = -x[0] + math.cos(x[0]) * u[0] - math.sin(x[0]) * u[1]
-
-
-def start(n, rng):
-    return rng.standard_normal((n, 1))
+# the two forms of the drift, and the start, are the shipped model files'
+MODELS = Path(__file__).resolve().parents[1] / "examples" / "models"
+PAIRWISE = load_model(MODELS / "kuramoto.py")
+FEATURE = load_model(MODELS / "kuramoto_features.py")
+start = PAIRWISE.x0
 
 
 def study(drift, ns, total, *, T=1.0, step=0.02):
@@ -83,7 +62,7 @@ def main() -> None:
     N = REFERENCE_FACTOR * ns[-1]
     reps = constant_work(ns, args.total, minimum=2)
     pairs = steps * (N * N + sum(reps[n] * (n * n + n * N) for n in ns))
-    pw, ft = PairwiseDrift(conf, inter), FeatureDrift(feats, resp, 2)
+    pw, ft = PAIRWISE.drift, FEATURE.drift
     for d in (pw, ft):  # warm-up: compile every kernel
         study(d, [4, 8, 16], 16, T=0.04)
     res = {}

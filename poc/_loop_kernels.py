@@ -16,6 +16,7 @@ from __future__ import annotations
 from numba import njit, prange
 
 from .drifts._kernels import PBLOCK as _PBLOCK
+from .drifts._kernels import feature_block_sum
 from .drifts.network import activate_row
 
 
@@ -354,19 +355,6 @@ def linear_steps(x, a, c, incr, noisy, step, sigma, k0, nk, rec, ptr, states, fe
 
 
 @njit(inline="always", error_model="numpy")
-def _feat_a_blk(blk, features, x, partial, tmp):
-    n = x.shape[0]
-    m = partial.shape[1]
-    acc = partial[blk]
-    t = tmp[blk]
-    acc[:] = 0.0
-    for i in range(blk * _PBLOCK, min(n, (blk + 1) * _PBLOCK)):
-        features(x[i], t)
-        for j in range(m):
-            acc[j] += t[j]
-
-
-@njit(inline="always", error_model="numpy")
 def _feat_c_blk(blk, response, x, u, G, incr_k, noisy, step, sigma, bad):
     n = x.shape[0]
     g = G[blk]
@@ -380,13 +368,13 @@ def _feat_c_blk(blk, response, x, u, G, incr_k, noisy, step, sigma, bad):
 @njit(parallel=True, error_model="numpy")
 def _feat_a_par(features, x, partial, tmp):
     for blk in prange(partial.shape[0]):
-        _feat_a_blk(blk, features, x, partial, tmp)
+        feature_block_sum(blk, features, x, partial[blk], tmp[blk])
 
 
 @njit(error_model="numpy")
 def _feat_a_ser(features, x, partial, tmp):
     for blk in range(partial.shape[0]):
-        _feat_a_blk(blk, features, x, partial, tmp)
+        feature_block_sum(blk, features, x, partial[blk], tmp[blk])
 
 
 @njit(parallel=True, error_model="numpy")

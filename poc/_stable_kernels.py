@@ -39,26 +39,24 @@ from numba.extending import intrinsic
 # bit casts (LLVM bitcast: free, and vectorisable, unlike frexp / ldexp calls)
 
 
-@intrinsic
-def _as_bits(typingctx, x):
-    if x != types.float64:
-        return None
+def _bitcast(src, dst):
+    """An intrinsic reinterpreting the bits of a ``src`` scalar as a ``dst`` scalar."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    @intrinsic
+    def cast(typingctx, x):
+        if x != src:
+            return None
 
-    return types.int64(types.float64), codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    return cast
 
 
-@intrinsic
-def _from_bits(typingctx, i):
-    if i != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.int64), codegen
+_as_bits = _bitcast(types.float64, types.int64)
+_from_bits = _bitcast(types.int64, types.float64)
 
 
 # ---------------------------------------------------------------------------
@@ -106,21 +104,36 @@ _LG4, _LG5 = 2.222219843214978396e-01, 1.818357216161805012e-01
 _LG6, _LG7 = 1.531383769920937332e-01, 1.479819860511658591e-01
 
 
+# Taylor coefficients, highest degree first: -1/19!, 1/17!, ..., -1/3! in z = (pi y)^2 for
+# sin(pi y) = x + x z (...), and 1/12!, ..., 1/2! for exp; the float32-accuracy versions use
+# the low-degree tails (every 1/k! here is a float64 division of exact integers, as in a literal)
+_SIN_TAYLOR = tuple((-1.0) ** ((k - 1) // 2) / math.factorial(k) for k in range(19, 2, -2))
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(12, 1, -1))
+_SIN_TAYLOR32 = _SIN_TAYLOR[3:]  # to degree 13
+_EXP_TAYLOR32 = _EXP_TAYLOR[4:]  # to degree 8
+
+
+@njit(inline="always")
+def _horner(c, z):
+    """c[0] z^(k-1) + ... + c[k-1], Horner's rule over a constant tuple (LLVM unrolls it)."""
+    p = c[0]
+    for i in range(1, len(c)):
+        p = p * z + c[i]
+    return p
+
+
+@njit(inline="always")
+def _sinpi(y, c):
+    """sin(pi y) for y in [0, 1/2] from the odd Taylor coefficients c (_SIN_TAYLOR or its tail)."""
+    x = _PI * y
+    z = x * x
+    return x + x * (z * _horner(c, z))
+
+
 @njit(inline="always")
 def _sinpi64(y):
     """sin(pi y) for y in [0, 1/2]: odd Taylor polynomial to degree 19 (error < 3e-16 at pi/2)."""
-    x = _PI * y
-    z = x * x
-    p = -1.0 / 121645100408832000.0
-    p = p * z + 1.0 / 355687428096000.0
-    p = p * z - 1.0 / 1307674368000.0
-    p = p * z + 1.0 / 6227020800.0
-    p = p * z - 1.0 / 39916800.0
-    p = p * z + 1.0 / 362880.0
-    p = p * z - 1.0 / 5040.0
-    p = p * z + 1.0 / 120.0
-    p = p * z - 1.0 / 6.0
-    return x + x * (z * p)
+    return _sinpi(y, _SIN_TAYLOR)
 
 
 @njit(inline="always")
@@ -160,22 +173,17 @@ def _exp_reduce(x):
 
 
 @njit(inline="always")
+def _exp(x, c):
+    """exp(x) for x in [-746, 709.78] from the Taylor coefficients c (_EXP_TAYLOR or its tail)."""
+    kf, r = _exp_reduce(x)
+    p = 1.0 + (r + r * (r * _horner(c, r)))
+    return _times_pow2(p, np.int64(kf))
+
+
+@njit(inline="always")
 def _exp64(x):
     """exp(x) for x in [-746, 709.78]: Taylor degree 12 on |r| <= ln(2)/2 (error < 2e-16)."""
-    kf, r = _exp_reduce(x)
-    p = 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = 1.0 + (r + r * (r * p))
-    return _times_pow2(p, np.int64(kf))
+    return _exp(x, _EXP_TAYLOR)
 
 
 # ---------------------------------------------------------------------------
@@ -185,15 +193,7 @@ def _exp64(x):
 @njit(inline="always")
 def _sinpi32(y):
     """sin(pi y) for y in [0, 1/2]: odd Taylor to degree 13 (error < 7e-10)."""
-    x = _PI * y
-    z = x * x
-    p = 1.0 / 6227020800.0
-    p = p * z - 1.0 / 39916800.0
-    p = p * z + 1.0 / 362880.0
-    p = p * z - 1.0 / 5040.0
-    p = p * z + 1.0 / 120.0
-    p = p * z - 1.0 / 6.0
-    return x + x * (z * p)
+    return _sinpi(y, _SIN_TAYLOR32)
 
 
 @njit(inline="always")
@@ -210,16 +210,7 @@ def _log32(x):
 @njit(inline="always")
 def _exp32(x):
     """exp(x) for x in [-746, 709.78]: Taylor degree 8 (error < 3e-10 relative)."""
-    kf, r = _exp_reduce(x)
-    p = 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = 1.0 + (r + r * (r * p))
-    return _times_pow2(p, np.int64(kf))
+    return _exp(x, _EXP_TAYLOR32)
 
 
 # ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._fastloop import BlockBatches, BlockIncrements
+from ._loop_kernels import _update_row
 from ._threads import split_blas
 from .drifts import Drift, FeatureDrift
 from .exceptions import NonFiniteStateError
@@ -129,17 +130,12 @@ def _euler_update(x, b, step, sigma, incr, noisy, bad):
     Returns True if every new coordinate is finite. The left-to-right order
     is the paper's: drift (gradient) step first, then the noise.
     """
-    n, d = x.shape
+    n = x.shape[0]
     nb = bad.size
     for blk in prange(nb):
         chk = 0.0
         for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
-            for j in range(d):
-                v = x[i, j] + step * b[i, j]
-                if noisy:
-                    v += sigma * incr[i, j]
-                x[i, j] = v
-                chk += v - v  # 0 for finite v, NaN for inf or NaN
+            chk += _update_row(x, i, b[i], incr, noisy, step, sigma)
         bad[blk] = chk != 0.0
     for blk in range(nb):
         if bad[blk]:

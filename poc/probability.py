@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import ParameterTypeError, as_generator, check_array, check_int, check_real
+from .rates import _slopes as _ols
 
 __all__ = [
     "QuantileFit",
@@ -298,13 +299,6 @@ class QuantileFit:
     def predict(self, x) -> np.ndarray:
         """The fitted law ``exp(intercept) * x**slope`` at ``x`` (array_like, positive)."""
         return math.exp(self.intercept) * np.asarray(x, dtype=np.float64) ** self.slope
-
-
-def _ols(lx: np.ndarray, ly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS slopes and intercepts of each row of ly (B, k) on lx (k,)."""
-    xc = lx - lx.mean()
-    slope = (ly @ xc) / float(xc @ xc)
-    return slope, ly.mean(axis=1) - slope * lx.mean()
 
 
 def fit_quantile_rate(x, rows, *, q: float = 0.9, level: float = 0.95, n_boot: int = 2000,

@@ -8,6 +8,6 @@ import pytest
 @pytest.fixture
 def quick_context(tmp_path):
     """A quick-mode check context at seed 0 that writes into the test's temporary directory."""
-    from poc.checks import Context
+    from _injection import quick_ctx
 
-    return Context(mode="quick", seed=0, out=tmp_path, progress=False)
+    return quick_ctx(tmp_path)

@@ -1,19 +1,18 @@
 """`poc validate --baseline DIR`: the comparison rules (poc.baseline) and the exit codes.
 
 The CLI tests run fake checks (modules written to tmp_path, added to poc.checks.CHECKS by a
-launcher script, as in test_cli_failures.py) whose numbers come from environment variables, so
+launcher script, see _fake_checks.py) whose numbers come from environment variables, so
 a "kernel edit" is a changed variable.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from _fake_checks import fake_checks_env
 
 from poc.baseline import REL_ROUNDING, compare_result, compare_results, load_baseline
 from poc.cli import exit_code
@@ -189,31 +188,9 @@ FAKE = {
 }
 
 
-LAUNCHER = """
-import sys
-
-from poc.checks import CHECKS
-
-CHECKS.update({names!r})
-from poc.cli import main
-
-sys.exit(main())
-"""
-
-
 @pytest.fixture
 def env(tmp_path):
-    mods = tmp_path / "fakemods"
-    mods.mkdir()
-    for name, src in FAKE.items():
-        (mods / f"fake_{name}.py").write_text(textwrap.dedent(src))
-    launcher = mods / "fake_poc.py"
-    launcher.write_text(LAUNCHER.format(names={n: f"fake_{n}" for n in FAKE}))
-    e = dict(os.environ)
-    e.pop("POC_DEBUG", None)
-    e["PYTHONPATH"] = os.pathsep.join([str(mods), *filter(None, [e.get("PYTHONPATH")])])
-    e["POC_LAUNCHER"] = str(launcher)
-    return e
+    return fake_checks_env(tmp_path, FAKE)
 
 
 def _poc(*args, env):

@@ -17,24 +17,15 @@ import math
 
 import numpy as np
 import pytest
+from _injection import patch_at, quick_ctx
 from scipy import stats
 
-from poc.checks import Context
 from poc.checks import calibration as calib
 
 pytestmark = pytest.mark.slow
 
 BOOTSTRAP_GENERATOR = ("poc.rates", "as_generator")  # fit_rate's source of resampling indices
 TRAIN_BATCH_STREAM = ("poc.engine", "batch_stream")  # the minibatch stream of train and simulate
-
-
-def _ctx(tmp_path) -> Context:
-    return Context(mode="quick", seed=0, out=tmp_path, progress=False)
-
-
-def _patch(monkeypatch, target, value):
-    module, attr = target
-    monkeypatch.setattr(importlib.import_module(module), attr, value)
 
 
 # ---------------------------------------------------------------------------
@@ -85,7 +76,7 @@ class _LeaveOneOut(np.random.Generator):
 
 def bug_bootstrap_leave_one_out(m):
     """Bootstrap bug: fit_rate's resampling never draws the last replicate."""
-    _patch(m, BOOTSTRAP_GENERATOR, lambda seed: _LeaveOneOut(np.random.PCG64(
+    patch_at(m, BOOTSTRAP_GENERATOR, lambda seed: _LeaveOneOut(np.random.PCG64(
         np.random.default_rng(seed).integers(2**62))))
 
 
@@ -120,7 +111,7 @@ def bug_floor_on_particles(m):
 
 def bug_batches_from_noise_stream(m):
     """Broken pairing: train's minibatches drawn from the noise stream."""
-    _patch(m, TRAIN_BATCH_STREAM, lambda rng: rng)
+    patch_at(m, TRAIN_BATCH_STREAM, lambda rng: rng)
 
 
 def bug_best_k_smallest(m):
@@ -155,10 +146,10 @@ BUGS = {
 @pytest.mark.parametrize("bug", list(BUGS))
 def test_calibration_catches_the_seeded_bug(bug, tmp_path, monkeypatch):
     inject, keys, names = BUGS[bug]
-    clean = calib.run_cases(_ctx(tmp_path), keys)
+    clean = calib.run_cases(quick_ctx(tmp_path), keys)
     assert all(c.passed for c in clean), [c.detail for c in clean if not c.passed]
     with monkeypatch.context() as m:
         inject(m)
-        faulty = calib.run_cases(_ctx(tmp_path), keys)
+        faulty = calib.run_cases(quick_ctx(tmp_path), keys)
     failed = [c.name for c in faulty if not c.passed]
     assert any(names in name for name in failed), (bug, failed)

@@ -16,11 +16,12 @@ import time
 
 import numpy as np
 import pytest
+from _injection import patch_at, quick_ctx
 from numba import njit, prange
 
-from poc.checks import Context, get_check, run_check
 from poc.checks import _judges as judges
 from poc.checks import calibration as calib
+from poc.checks import get_check, run_check
 from poc.drifts import _PBLOCK
 from poc.noise import _noise
 
@@ -31,15 +32,6 @@ NETWORK_ROWS_KERNEL = ("poc.drifts.network", "_mfn_rows")
 # simulate() and poc.limits both bind the engine's increment source by name
 INCREMENT_SOURCES = (("poc.particles", "increment_source"), ("poc.limits", "increment_source"))
 SLICED_DIRECTIONS = ("poc.wasserstein", "_directions")
-
-
-def _ctx(tmp_path) -> Context:
-    return Context(mode="quick", seed=0, out=tmp_path, progress=False)
-
-
-def _patch(monkeypatch, target, value):
-    module, attr = target
-    monkeypatch.setattr(importlib.import_module(module), attr, value)
 
 
 # ---------------------------------------------------------------------------
@@ -56,7 +48,7 @@ def fault_noise_sqrt_step(monkeypatch):
         return lambda k: _noise(rng, alpha, n, d, noise, scale)
 
     for target in INCREMENT_SOURCES:
-        _patch(monkeypatch, target, increment_source)
+        patch_at(monkeypatch, target, increment_source)
 
 
 @njit(parallel=True)
@@ -80,7 +72,7 @@ def _pairwise_n_minus_1(confinement, interaction, x, cloud, out):
 
 def fault_pairwise_n_minus_1(monkeypatch):
     """(2) PairwiseDrift averaging over n - 1 instead of n."""
-    _patch(monkeypatch, PAIRWISE_KERNEL, _pairwise_n_minus_1)
+    patch_at(monkeypatch, PAIRWISE_KERNEL, _pairwise_n_minus_1)
 
 
 def fault_bootstrap_level_half(monkeypatch):
@@ -94,7 +86,7 @@ def fault_bootstrap_level_half(monkeypatch):
 
 def fault_sliced_unnormalised(monkeypatch):
     """(4) poc.sliced_wasserstein's random directions not normalised."""
-    _patch(monkeypatch, SLICED_DIRECTIONS, lambda rng, n_projections, d: rng.standard_normal(
+    patch_at(monkeypatch, SLICED_DIRECTIONS, lambda rng, n_projections, d: rng.standard_normal(
         (n_projections, d)))
 
 
@@ -109,7 +101,7 @@ def _hill_off_by_one(x, k=None):
 
 def fault_hill_off_by_one(monkeypatch):
     """(5) Hill estimator with an off-by-one threshold."""
-    _patch(monkeypatch, ("poc.compress", "hill"), _hill_off_by_one)
+    patch_at(monkeypatch, ("poc.compress", "hill"), _hill_off_by_one)
 
 
 def fault_network_gradient_x2(monkeypatch):
@@ -120,12 +112,12 @@ def fault_network_gradient_x2(monkeypatch):
     def doubled(H, y, wt, kind, coef, f, given):
         original(H, y, wt, kind, 2.0 * coef, f, given)
 
-    _patch(monkeypatch, NETWORK_ROWS_KERNEL, doubled)
+    patch_at(monkeypatch, NETWORK_ROWS_KERNEL, doubled)
 
 
 def fault_private_directions_unnormalised(monkeypatch):
     """(7) The chaos check's own projection directions left unnormalised."""
-    _patch(monkeypatch, ("poc.wasserstein", "unit_directions"),
+    patch_at(monkeypatch, ("poc.wasserstein", "unit_directions"),
            lambda rng, count, d: rng.standard_normal((count, d)))
 
 
@@ -157,12 +149,12 @@ def _by_key(ctx, keys):
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_fault_is_caught_by_the_named_case(fault, tmp_path, monkeypatch):
     inject, keys, must_fail = FAULTS[fault]
-    clean = _by_key(_ctx(tmp_path), keys)
+    clean = _by_key(quick_ctx(tmp_path), keys)
     for k, cases in clean.items():
         assert all(c.passed for c in cases), (k, [c.detail for c in cases if not c.passed])
     with monkeypatch.context() as m:
         inject(m)
-        faulty = _by_key(_ctx(tmp_path), keys)
+        faulty = _by_key(quick_ctx(tmp_path), keys)
     for k in must_fail:
         assert not all(c.passed for c in faulty[k]), (fault, k, [c.detail for c in faulty[k]])
     # the faulty case's detail names a measured value, and it differs from the clean one
@@ -172,7 +164,7 @@ def test_fault_is_caught_by_the_named_case(fault, tmp_path, monkeypatch):
 
 def test_faults_are_undone(tmp_path):
     """monkeypatch restores everything: a clean run after the fault tests still passes."""
-    cases = calib.run_cases(_ctx(tmp_path), ["pairwise_vs_linear", "hill_pareto", "sliced_closed_form"])
+    cases = calib.run_cases(quick_ctx(tmp_path), ["pairwise_vs_linear", "hill_pareto", "sliced_closed_form"])
     assert all(c.passed for c in cases)
 
 
@@ -212,7 +204,7 @@ def test_hill_verdict():
 
 def test_unknown_case_key_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown calibration case"):
-        calib.run_cases(_ctx(tmp_path), ["nope"])
+        calib.run_cases(quick_ctx(tmp_path), ["nope"])
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +217,7 @@ def test_calibration_check_runs_first_and_passes(tmp_path):
 
     assert next(iter(CHECKS)) == "calibration"
     t0 = time.perf_counter()
-    result = run_check(get_check("calibration"), _ctx(tmp_path))
+    result = run_check(get_check("calibration"), quick_ctx(tmp_path))
     elapsed = time.perf_counter() - t0
     failed = [c["detail"] for c in result["cases"] if not c["passed"]]
     assert result["passed"], failed
@@ -243,7 +235,7 @@ def test_an_instrument_that_raises_is_a_failing_case_naming_it(tmp_path, monkeyp
         raise ZeroDivisionError("float division by zero")
 
     monkeypatch.setattr(calib, "CASES", [*calib.CASES, ("broken", case_broken)])
-    cases = calib.run_cases(_ctx(tmp_path), ["broken", "best_k_direct"])
+    cases = calib.run_cases(quick_ctx(tmp_path), ["broken", "best_k_direct"])
     assert [c.passed for c in cases] == [True, False]  # report order; the others still run
     assert cases[1].name == "poc.some_instrument against its closed form [raised an exception]"
     assert "ZeroDivisionError: float division by zero at test_check_calibration.py:" in \

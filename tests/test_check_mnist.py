@@ -22,6 +22,17 @@ def _by_role(grid):
     return {c.role: c for c in cfgs}, cfgs
 
 
+def _row(grid, w, s, c, ratio, pruned, reached) -> dict:
+    """One synthetic table row: configuration c at width w and seed s."""
+    return {"protocol": grid.protocol.name, "width": w, "seed": s, "noise_type": c.noise_type,
+            "alpha": c.alpha, "sigma": c.sigma, "role": c.role, "label": mnist.label(c),
+            "steps": 100, "reached_target": reached, "train_accuracy": 0.96,
+            "test_accuracy": 0.92, "mce_ratio": ratio, "mce_units": int(ratio * w),
+            "pruned_train_accuracy": 0.95, "pruned_test_accuracy": pruned,
+            "plain_same_count_test_accuracy": 0.90,
+            "fraction_curve": list(np.linspace(0.92, 0.3, 10)), "train_seconds": 1.0}
+
+
 def _rows(plain_ratio, heavy_ratio, *, grid=GRID, heavy_pruned_drop=0.0, reached=True,
           gauss_ratio=None, gauss_pruned=0.92):
     """Synthetic table rows for ``grid``: every configuration, every width and seed."""
@@ -34,16 +45,7 @@ def _rows(plain_ratio, heavy_ratio, *, grid=GRID, heavy_pruned_drop=0.0, reached
                          "matched": (gauss_ratio or plain_ratio)[j][s]}[c.role]
                 pruned = {"heavy": 0.92 - heavy_pruned_drop, "matched": gauss_pruned}.get(
                     c.role, 0.92)
-                rows.append({"protocol": grid.protocol.name, "width": w, "seed": s,
-                             "noise_type": c.noise_type, "alpha": c.alpha, "sigma": c.sigma,
-                             "role": c.role, "label": mnist.label(c), "steps": 100,
-                             "reached_target": reached, "train_accuracy": 0.96,
-                             "test_accuracy": 0.92, "mce_ratio": ratio,
-                             "mce_units": int(ratio * w), "pruned_train_accuracy": 0.95,
-                             "pruned_test_accuracy": pruned,
-                             "plain_same_count_test_accuracy": 0.90,
-                             "fraction_curve": list(np.linspace(0.92, 0.3, 10)),
-                             "train_seconds": 1.0})
+                rows.append(_row(grid, w, s, c, ratio, pruned, reached))
     return rows
 
 
@@ -179,16 +181,7 @@ def _synthetic(grid, rng):
             for c in mnist.configs(grid):
                 ratio = float(np.clip(0.1 + (c.role == "heavy") * 0.1 * j
                                       + rng.normal(0, 0.02), 0, 0.99))
-                rows.append({"protocol": grid.protocol.name, "width": w, "seed": s,
-                             "noise_type": c.noise_type, "alpha": c.alpha, "sigma": c.sigma,
-                             "role": c.role, "label": mnist.label(c), "steps": 100,
-                             "reached_target": True, "train_accuracy": 0.96,
-                             "test_accuracy": 0.92, "mce_ratio": ratio,
-                             "mce_units": int(ratio * w), "pruned_train_accuracy": 0.95,
-                             "pruned_test_accuracy": 0.92 - 0.1 * ratio,
-                             "plain_same_count_test_accuracy": 0.90,
-                             "fraction_curve": list(np.linspace(0.92, 0.3, 10)),
-                             "train_seconds": 1.0})
+                rows.append(_row(grid, w, s, c, ratio, 0.92 - 0.1 * ratio, True))
     return rows
 
 

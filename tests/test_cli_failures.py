@@ -14,10 +14,10 @@ import pkgutil
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from _fake_checks import fake_checks_env
 
 import poc
 from poc.cli import exit_code, summary_sentence
@@ -64,33 +64,10 @@ FAKE_CHECKS = {
 }
 
 
-LAUNCHER = """
-import sys
-
-from poc.checks import CHECKS
-
-CHECKS.update({names!r})
-from poc.cli import main
-
-sys.exit(main())
-"""
-
-
 @pytest.fixture
 def fake_env(tmp_path):
-    """Environment for a `poc` subprocess that knows the fake checks: its ``POC_LAUNCHER``
-    runs the command line with them added to ``poc.checks.CHECKS``."""
-    mods = tmp_path / "fakemods"
-    mods.mkdir()
-    for name, src in FAKE_CHECKS.items():
-        (mods / f"fake_{name}.py").write_text(textwrap.dedent(src))
-    launcher = mods / "fake_poc.py"
-    launcher.write_text(LAUNCHER.format(names={n: f"fake_{n}" for n in FAKE_CHECKS}))
-    env = dict(os.environ)
-    env.pop("POC_DEBUG", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(mods), *filter(None, [env.get("PYTHONPATH")])])
-    env["POC_LAUNCHER"] = str(launcher)
-    return env
+    """Environment for a `poc` subprocess that knows the fake checks (see _fake_checks)."""
+    return fake_checks_env(tmp_path, FAKE_CHECKS)
 
 
 def _argv(env) -> list[str]:

@@ -27,20 +27,8 @@ from poc.particles import simulate
 
 
 @njit
-def feat(x, out):
-    out[0] = math.sin(x[0])
-    out[1] = math.cos(x[0])
-
-
-@njit
 def resp(x, u, out):
     out[0] = -x[0] + 2.0 * u[0] * u[1]
-
-
-@njit
-def confine(x, out):
-    for k in range(x.size):
-        out[k] = -x[k]
 
 
 @njit
@@ -67,9 +55,9 @@ KW = dict(alpha=1.6, sigma=0.2, step=0.05, n_steps=40)
     (lambda: _network(), 3),
     (lambda: _network(c=4), 3),
     (lambda: LinearMeanField(1.0, 0.8), 2),
-    (lambda: FeatureDrift(feat, resp, 2), 1),
-    (lambda: PairwiseDrift(confine, kur.inter), 1),
-    (lambda: PairwiseDrift(confine, attract), 2),
+    (lambda: FeatureDrift(kur.feat, resp, 2), 1),
+    (lambda: PairwiseDrift(kur.conf, kur.inter), 1),
+    (lambda: PairwiseDrift(kur.conf, attract), 2),
     (lambda: NumpyDrift(kuramoto_numpy), 1),
 ])
 def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
@@ -99,7 +87,7 @@ def test_copies_of_the_reference_cloud_are_the_cloud(make, d):
         np.testing.assert_array_equal(rec.states, ref.clouds)
 
 
-@pytest.mark.parametrize("make", [lambda: PairwiseDrift(confine, kur.inter),
+@pytest.mark.parametrize("make", [lambda: PairwiseDrift(kur.conf, kur.inter),
                                   lambda: NumpyDrift(kuramoto_numpy)])
 def test_coupled_run_of_pairwise_and_numpy_drifts(make):
     drift = make()
@@ -117,16 +105,7 @@ def test_pairwise_copies_equal_their_feature_equivalent():
     """sin(y - x) = sin y cos x - cos y sin x: the same model as a feature drift
     (features (sin, cos), response -x + u_0 cos x - u_1 sin x), so both routes
     give the same copies up to rounding."""
-    @njit
-    def sc(x, out):
-        out[0] = math.sin(x[0])
-        out[1] = math.cos(x[0])
-
-    @njit
-    def sc_resp(x, u, out):
-        out[0] = -x[0] + u[0] * math.cos(x[0]) - u[1] * math.sin(x[0])
-
-    pair, feat_drift = PairwiseDrift(confine, kur.inter), FeatureDrift(sc, sc_resp, 2)
+    pair, feat_drift = PairwiseDrift(kur.conf, kur.inter), FeatureDrift(kur.feat, kur.resp, 2)
     xr = np.random.default_rng(4).standard_normal(2048)
     x0 = np.random.default_rng(5).standard_normal(200)
     runs = [coupled_run(b, x0, reference_cloud(b, xr, seed=1, **KW), seed=2)

@@ -9,6 +9,7 @@ import warnings
 import _kuramoto as kur
 import numpy as np
 import pytest
+from _small_studies import small_chaos
 from numba import njit
 
 import poc
@@ -34,12 +35,7 @@ def _normal_start(n, rng):
 
 
 def _small_chaos(**kw):
-    args = {"alpha": 1.5, "sigma": 0.5, "T": 0.2, "step": 0.05, "ns": [8, 16, 32],
-            "replicates": 4, "seed": 3}
-    args.update(kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StudyWarning)
-        return poc.chaos_study(LinearMeanField(1.0, 0.5), _normal_start, **args)
+    return small_chaos(_normal_start, **kw)
 
 
 def test_units_seed_depends_only_on_seed_study_and_key():

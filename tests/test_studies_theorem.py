@@ -6,15 +6,15 @@ import json
 import math
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _small_studies import small_chaos
 
 import poc
 from poc.drifts import LinearMeanField
-from poc.studies import StudyWarning, theorem_step
+from poc.studies import theorem_step
 
 DRIFT = LinearMeanField(1.0, 0.5)
 
@@ -112,12 +112,7 @@ def test_fixed_step_still_works_and_reports_probabilities():
 
 
 def _chaos(**kw):
-    args = {"alpha": 1.5, "sigma": 0.5, "T": 0.2, "step": 0.05, "ns": [8, 16, 32],
-            "replicates": 4, "seed": 3}
-    args.update(kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StudyWarning)
-        return poc.chaos_study(DRIFT, _normal_start, **args)
+    return small_chaos(_normal_start, **kw)
 
 
 def test_sup_time_is_at_least_the_error_at_T_and_changes_nothing_else():

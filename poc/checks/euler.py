@@ -267,27 +267,38 @@ def sweep_unit(u: SweepUnit, ss: np.random.SeedSequence, net: MeanFieldNetwork) 
     return res.errors[0]
 
 
-def _n_sweep(ctx: Context, net, alpha: float, ns, reps: int, key: tuple, step_of, *, batch,
-             ref_step=None):
-    """Replicate errors (len(ns), reps) of SGD (or full-gradient Euler) against the fine reference.
+def _run_blocks(ctx: Context, net, fn, uid: int, key: tuple, ns, reps: int, cfg_of,
+                desc: str) -> list[list]:
+    """Per n, the outputs of ``fn`` over its blocks of about :data:`SWEEP_PARTICLES` particles.
 
-    One work unit per block of about :data:`SWEEP_PARTICLES` particles; unit ``(*key, j, b)``
+    ``cfg_of(j, n, count)`` is the configuration of a block of ``ns[j]``; unit ``(*key, j, b)``
     is block b of ``ns[j]``, so its numbers depend only on the seed, ``key`` and its position.
     """
-    units, etas = [], []
+    units = []
     for j, n in enumerate(ns):
-        eta = step_of(n)
-        etas.append(eta)
         size = max(1, SWEEP_PARTICLES // n)
         for b, r0 in enumerate(range(0, reps, size)):
-            cfg = SweepUnit(float(alpha), int(n), min(size, reps - r0), float(eta),
-                            float(eta / 8 if ref_step is None else ref_step), batch)
-            units.append(Unit.make(ctx.seed, SWEEP_ID, (*key, j, b), cfg))
-    out = run_units(sweep_unit, units, shared=net, client=ctx.client, cache=ctx.cache,
-                    progress=ctx.units_bar(), desc="euler n sweep")
+            units.append(Unit.make(ctx.seed, uid, (*key, j, b), cfg_of(j, n, min(size, reps - r0))))
+    out = run_units(fn, units, shared=net, client=ctx.client, cache=ctx.cache,
+                    progress=ctx.units_bar(), desc=desc)
     rows = [[] for _ in ns]
     for u, e in zip(units, out, strict=True):
         rows[u.key[-2]].append(e)
+    return rows
+
+
+def _n_sweep(ctx: Context, net, alpha: float, ns, reps: int, key: tuple, step_of, *, batch,
+             ref_step=None):
+    """Replicate errors (len(ns), reps) of SGD (or full-gradient Euler) against the fine reference
+    (work units: :func:`_run_blocks`)."""
+    etas = [step_of(n) for n in ns]
+
+    def cfg_of(j, n, count):
+        eta = etas[j]
+        return SweepUnit(float(alpha), int(n), count, float(eta),
+                         float(eta / 8 if ref_step is None else ref_step), batch)
+
+    rows = _run_blocks(ctx, net, sweep_unit, SWEEP_ID, key, ns, reps, cfg_of, "euler n sweep")
     return list(ns), np.stack([np.concatenate(r) for r in rows]), etas
 
 
@@ -325,17 +336,9 @@ def grid_unit(u: GridUnit, ss: np.random.SeedSequence, net: MeanFieldNetwork) ->
 def _n_eta_grid(ctx: Context, net, alpha: float, sz: dict, key: tuple):
     """Errors on the (n, eta) grid: a list over n of (len(steps), reps) arrays."""
     ns, steps, reps = sz["grid_n"], tuple(sz["grid_steps"]), sz["grid_reps"]
-    units = []
-    for j, n in enumerate(ns):
-        size = max(1, SWEEP_PARTICLES // n)
-        for b, r0 in enumerate(range(0, reps, size)):
-            cfg = GridUnit(float(alpha), int(n), min(size, reps - r0), steps, sz["grid_ref"])
-            units.append(Unit.make(ctx.seed, GRID_ID, (*key, j, b), cfg))
-    out = run_units(grid_unit, units, shared=net, client=ctx.client, cache=ctx.cache,
-                    progress=ctx.units_bar(), desc="euler n-eta grid")
-    rows = [[] for _ in ns]
-    for u, e in zip(units, out, strict=True):
-        rows[u.key[-2]].append(e)
+    rows = _run_blocks(ctx, net, grid_unit, GRID_ID, key, ns, reps,
+                       lambda j, n, count: GridUnit(float(alpha), int(n), count, steps, sz["grid_ref"]),
+                       "euler n-eta grid")
     return list(ns), list(steps), [np.concatenate(r, axis=1) for r in rows]
 
 

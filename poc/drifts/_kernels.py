@@ -31,18 +31,22 @@ def n_blocks_nb(n):
 # every run would add a new cache file), hence no cache=True on these three.
 
 
+@njit(inline="always")
+def feature_block_sum(b, features, x, acc, tmp):
+    """acc = the sum of features(x_i) over block b of the particles, in i order (tmp: a buffer
+    of acc's length); the compiled loop (poc._loop_kernels) sums its blocks with it too."""
+    acc[:] = 0.0
+    for i in range(b * PBLOCK, min(x.shape[0], (b + 1) * PBLOCK)):
+        features(x[i], tmp)
+        for j in range(acc.size):
+            acc[j] += tmp[j]
+
+
 @njit(parallel=True)
 def feature_block_sums(features, x, partial):
-    n = x.shape[0]
     nb, m = partial.shape
     for b in prange(nb):
-        tmp = np.empty(m)
-        acc = partial[b]
-        acc[:] = 0.0
-        for i in range(b * PBLOCK, min(n, (b + 1) * PBLOCK)):
-            features(x[i], tmp)
-            for j in range(m):
-                acc[j] += tmp[j]
+        feature_block_sum(b, features, x, partial[b], np.empty(m))
 
 
 @njit(parallel=True)

@@ -17,7 +17,31 @@ from .base import Drift, as_cloud
 __all__ = ["FeatureDrift", "NumpyDrift", "PairwiseDrift"]
 
 
-class FeatureDrift(Drift):
+class _ProbedDrift(Drift):
+    """The Numba families' checks of the user's functions: that they write all of ``out``
+    (see check_writes), at construction for d = 1 and once per other d on first use."""
+
+    _probed: set[int] | None = None  # None: no user functions to probe (a built-in subclass)
+
+    def _start_probes(self) -> None:
+        self._probed = set()
+        self._probe(1)
+
+    def _check_writes(self, d: int) -> None:
+        raise NotImplementedError
+
+    def _probe(self, d: int) -> None:
+        if self._probed is None or d in self._probed:
+            return
+        self._check_writes(d)
+        self._probed.add(d)
+
+    def check_state(self, n, d):
+        super().check_state(n, d)
+        self._probe(d)
+
+
+class FeatureDrift(_ProbedDrift):
     r"""Feature (mean-field) drift ``b(x, mu) = response(x, int features dmu)``.
 
     Parameters
@@ -59,22 +83,13 @@ class FeatureDrift(Drift):
         self.features = check_user_function(features, "features", 2, "features(x, out)")
         self.response = check_user_function(response, "response", 3, "response(x, u, out)")
         self.n_features = check_int(n_features, "n_features", low=1)
-        self._probed: set[int] = set()
-        self._probe(1)
+        self._start_probes()
 
-    def _probe(self, d: int) -> None:
-        """Check, once per d, that the user's functions write all of out (see check_writes)."""
-        if self.features is None or d in self._probed:
-            return
+    def _check_writes(self, d: int) -> None:
         m = self.feature_count(d)
         check_writes(self.features, "features", "features(x, out)", [probe_point(d)], m)
         check_writes(self.response, "response", "response(x, u, out)",
                       [probe_point(d), probe_point(m, 0.2)], d)
-        self._probed.add(d)
-
-    def check_state(self, n, d):
-        super().check_state(n, d)
-        self._probe(d)
 
     def __repr__(self) -> str:
         return (f"FeatureDrift(features={self.features.__name__}, "
@@ -186,7 +201,7 @@ class FeatureDrift(Drift):
         return out
 
 
-class PairwiseDrift(Drift):
+class PairwiseDrift(_ProbedDrift):
     r"""Pairwise drift ``b(x_i, mu^n) = V(x_i) + (1/n) sum_j K(x_i, x_j)``.
 
     Parameters
@@ -219,21 +234,12 @@ class PairwiseDrift(Drift):
     def __init__(self, confinement, interaction):
         self.confinement = check_user_function(confinement, "confinement", 2, "f(x, out)")
         self.interaction = check_user_function(interaction, "interaction", 3, "k(x, y, out)")
-        self._probed: set[int] = set()
-        self._probe(1)
+        self._start_probes()
 
-    def _probe(self, d: int) -> None:
-        """Check, once per d, that the user's functions write all of out (see check_writes)."""
-        if d in self._probed:
-            return
+    def _check_writes(self, d: int) -> None:
         check_writes(self.confinement, "confinement", "f(x, out)", [probe_point(d)], d)
         check_writes(self.interaction, "interaction", "k(x, y, out)",
                       [probe_point(d), probe_point(d, -0.9)], d)
-        self._probed.add(d)
-
-    def check_state(self, n, d):
-        super().check_state(n, d)
-        self._probe(d)
 
     def __repr__(self) -> str:
         return (f"PairwiseDrift(confinement={self.confinement.__name__}, "

@@ -134,37 +134,29 @@ def activate_row(row, phi, kind):
 
 
 @njit(cache=True, inline="always")
-def _dot4(a, b, n):
-    """sum_i a[i] b[i] with four interleaved accumulators (fixed order, vectorisable)."""
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    n4 = n - n % 4
-    for i in range(0, n4, 4):
-        s0 += a[i] * b[i]
-        s1 += a[i + 1] * b[i + 1]
-        s2 += a[i + 2] * b[i + 2]
-        s3 += a[i + 3] * b[i + 3]
-    for i in range(n4, n):
-        s0 += a[i] * b[i]
-    return (s0 + s1) + (s2 + s3)
+def _term(a, b, i):
+    """a[i] b[i], or a[i] for b None (a compile-time branch: Numba prunes it by the type of b)."""
+    if b is None:
+        return a[i]
+    return a[i] * b[i]
 
 
 @njit(cache=True, inline="always")
-def _sum4(a, n):
+def _dot4(a, b, n):
+    """sum_i a[i] b[i] (sum_i a[i] for b None) with four interleaved accumulators (fixed order,
+    vectorisable)."""
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
     n4 = n - n % 4
     for i in range(0, n4, 4):
-        s0 += a[i]
-        s1 += a[i + 1]
-        s2 += a[i + 2]
-        s3 += a[i + 3]
+        s0 += _term(a, b, i)
+        s1 += _term(a, b, i + 1)
+        s2 += _term(a, b, i + 2)
+        s3 += _term(a, b, i + 3)
     for i in range(n4, n):
-        s0 += a[i]
+        s0 += _term(a, b, i)
     return (s0 + s1) + (s2 + s3)
 
 
@@ -172,7 +164,7 @@ def _sum4(a, n):
 def _outputs(phi, wt, n, acc):
     """acc[l] = sum_i w_il phi_i (before the 1/n); wt (c, n), or (0, n) for w = 1."""
     if wt.shape[0] == 0:
-        acc[0] = _sum4(phi, n)
+        acc[0] = _dot4(phi, None, n)
     else:
         for l in range(acc.size):
             acc[l] = _dot4(wt[l], phi, n)

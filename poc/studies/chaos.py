@@ -9,21 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_real
+from .._validation import check_int
 from ..drifts import FeatureDrift
 from ..exceptions import StudyWarning
-from ..noise import NOISE_KINDS
 from ..units import Unit, master_seed, run_units, study_id
 from .fitting import curve_seeds, fit_curve, fmt_ci
 from .inputs import (
     Start,
     blocks,
-    check_drift,
     check_horizon,
-    check_ns,
-    check_replicates,
-    check_start,
-    check_verdict_args,
+    check_sweep,
     gather,
     rng,
     warn_heavy,
@@ -240,16 +235,10 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     """
     from ..wasserstein import require_finite_moment
 
-    drift = check_drift(drift)
-    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
+    drift, start, alpha, sigma, ns, reps, noise, verdict = check_sweep(
+        drift, x0, alpha, sigma, ns, replicates, noise, (expected, tolerance, relation))
     require_finite_moment(alpha, 1)
-    sigma = check_real(sigma, "sigma", low=0.0)
     T, step, n_steps = check_horizon(T, step)
-    ns = check_ns(ns)
-    reps = check_replicates(replicates, ns)
-    noise = check_choice(noise, "noise", NOISE_KINDS)
-    expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
-    start = check_start(x0)
     w1_replicates = None if w1_replicates is None else check_int(w1_replicates, "w1_replicates", low=2)
     N = _reference_size(reference, ns[-1])
     warn_heavy(alpha, reps, "coupling error")
@@ -261,8 +250,7 @@ def chaos_study(drift, x0, *, alpha: float, sigma: float, T: float, step: float,
     settings = {"drift": repr(drift), "x0": start.describe(), "alpha": alpha, "sigma": sigma,
                 "T": T, "step": step, "noise": noise, "ns": list(ns), "reference": N,
                 "w1_replicates": w1_replicates, "sup_time": bool(sup_time), "seed": seed}
-    return _result(rows, ratio, d, reps, fit_seeds, settings, reference is None,
-                   (expected, tolerance, relation))
+    return _result(rows, ratio, d, reps, fit_seeds, settings, reference is None, verdict)
 
 
 def _result(rows: dict, ratio: float, d: int, reps: dict, fit_seeds, settings: dict,

@@ -11,19 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import ParameterTypeError, check_choice, check_int, check_real
-from ..noise import NOISE_KINDS
+from .._validation import ParameterTypeError, check_int, check_real
 from ..units import Unit, master_seed, run_units, study_id
 from .fitting import curve_seeds, fit_curve, fmt_ci
 from .inputs import (
     Start,
     blocks,
-    check_drift,
     check_horizon,
-    check_ns,
-    check_replicates,
-    check_start,
-    check_verdict_args,
+    check_sweep,
     gather,
 )
 from .result import Series, StudyResult
@@ -237,17 +232,11 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
     """
     from .._threads import serial_blas
 
-    drift = check_drift(drift)
-    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
-    sigma = check_real(sigma, "sigma", low=0.0)
-    ns = check_ns(ns)
+    drift, start, alpha, sigma, ns, reps, noise, verdict = check_sweep(
+        drift, x0, alpha, sigma, ns, replicates, noise, (expected, tolerance, relation))
     T, step, grid = _time_grid(T, step, n_steps, ns, alpha)
     kap, delta, eps = _check_levels(kappa, delta, epsilons)
-    reps = check_replicates(replicates, ns)
-    noise = check_choice(noise, "noise", NOISE_KINDS)
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
-    expected, tolerance, relation = check_verdict_args(expected, tolerance, relation)
-    start = check_start(x0)
     seed = master_seed(seed)
     sid = study_id("compress_study")
     fit_seeds = curve_seeds(fit_seed, len(kap), seed, sid)
@@ -275,8 +264,8 @@ def compress_study(drift, x0, *, alpha: float, sigma: float, T: float | None = N
                 "step": step, "n_steps": grid[ns[-1]][1], "noise": noise, "ns": list(ns), "kappa": list(kap),
                 "threshold": threshold, "batch_size": batch_size, "delta": delta, "seed": seed}
     return StudyResult("compress", series[0].fit, data, series, settings, "n (particles)",
-                       "relative best-k error", f"the best-k error (kappa = {kap[0]:g})", expected,
-                       tolerance, relation, notes)
+                       "relative best-k error", f"the best-k error (kappa = {kap[0]:g})", *verdict,
+                       notes)
 
 
 def _data_and_notes(ns, kap, series, pf, loss, norms, hills, reps, threshold, alpha):

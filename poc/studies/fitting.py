@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..rates import RateFit, fit_rate
+from ..rates import _slopes as _ols
 from .inputs import rng
 
 __all__: list[str] = []
@@ -43,15 +44,6 @@ def fit_curve(x, rows: list[np.ndarray], seed) -> RateFit:
     if len(sizes) == 1:
         return fit_rate(np.asarray(x, float), np.stack(rows), seed=seed)
     return _fit_ragged(np.asarray(x, float), rows, seed)
-
-
-def _ols(lx: np.ndarray, ly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS slopes and intercepts of each row of ly (B, k) on lx (k,)."""
-    xc = lx - lx.mean()
-    sxx = float(xc @ xc)
-    ybar = ly.mean(axis=1)
-    slope = (ly @ xc) / sxx
-    return slope, ybar - slope * lx.mean()
 
 
 def _fit_ragged(x: np.ndarray, rows: list[np.ndarray], seed, *, level: float = 0.95,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._inputs import check_drift  # noqa: F401  (re-exported for the studies)
+from .._inputs import check_drift  # also re-exported for the studies
 from .._validation import check_choice, check_int, check_real
 from ..exceptions import ParameterTypeError, StudyWarning
+from ..noise import NOISE_KINDS
 from ..rates import RELATIONS
 
 __all__ = ["MIN_HEAVY_REPLICATES", "constant_work"]
@@ -168,6 +169,19 @@ def check_start(x0) -> Start:
     if not np.all(np.isfinite(p)):
         raise ValueError(f"x0 must be finite, got {p.tolist()}")
     return Start(func=None, point=p.copy(), d=p.size)
+
+
+def check_sweep(drift, x0, alpha, sigma, ns, replicates, noise, verdict) -> tuple:
+    """The inputs every sweep over n takes, validated: ``(drift, start, alpha, sigma, ns, reps,
+    noise, (expected, tolerance, relation))`` (``alpha`` in (0, 2], ``sigma >= 0``)."""
+    drift = check_drift(drift)
+    alpha = check_real(alpha, "alpha", low=0.0, high=2.0, low_open=True)
+    sigma = check_real(sigma, "sigma", low=0.0)
+    ns = check_ns(ns)
+    reps = check_replicates(replicates, ns)
+    noise = check_choice(noise, "noise", NOISE_KINDS)
+    verdict = check_verdict_args(*verdict)
+    return drift, check_start(x0), alpha, sigma, ns, reps, noise, verdict
 
 
 def warn_heavy(alpha: float, reps: dict[int, int], what: str) -> None:
