@@ -46,7 +46,7 @@ def partial_fisher_yates(perm, u, out):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _update_row(x, i, g, incr_k, noisy, step, sigma):
+def update_row(x, i, g, incr_k, noisy, step, sigma):
     """x_i += step * g (+ sigma * incr_k[i]); returns 0.0 if finite, else NaN."""
     chk = 0.0
     for j in range(x.shape[1]):
@@ -300,7 +300,7 @@ def _lin_c_blk(blk, x, u, a, c, G, incr_k, noisy, step, sigma, bad):
     for i in range(blk * _PBLOCK, min(n, (blk + 1) * _PBLOCK)):
         for j in range(d):
             g[j] = -a * x[i, j] + c * u[j]
-        chk += _update_row(x, i, g, incr_k, noisy, step, sigma)
+        chk += update_row(x, i, g, incr_k, noisy, step, sigma)
     bad[blk] = chk != 0.0
 
 
@@ -361,7 +361,7 @@ def _feat_c_blk(blk, response, x, u, G, incr_k, noisy, step, sigma, bad):
     chk = 0.0
     for i in range(blk * _PBLOCK, min(n, (blk + 1) * _PBLOCK)):
         response(x[i], u, g)
-        chk += _update_row(x, i, g, incr_k, noisy, step, sigma)
+        chk += update_row(x, i, g, incr_k, noisy, step, sigma)
     bad[blk] = chk != 0.0
 
 

@@ -53,7 +53,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._fastloop import BlockBatches, BlockIncrements
-from ._loop_kernels import _update_row
+from ._loop_kernels import update_row
 from ._threads import split_blas
 from .drifts import Drift, FeatureDrift
 from .exceptions import NonFiniteStateError
@@ -135,7 +135,7 @@ def _euler_update(x, b, step, sigma, incr, noisy, bad):
     for blk in prange(nb):
         chk = 0.0
         for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
-            chk += _update_row(x, i, b[i], incr, noisy, step, sigma)
+            chk += update_row(x, i, b[i], incr, noisy, step, sigma)
         bad[blk] = chk != 0.0
     for blk in range(nb):
         if bad[blk]:
