@@ -37,8 +37,13 @@ __all__ = ["REL_ROUNDING", "Change", "Comparison", "compare_result", "compare_re
 #: ~1e-7 relative, a changed computation by far more.
 REL_ROUNDING = 1e-6
 _ABS_FLOOR = 1e-12  # numbers that should be 0 (differences, errors) may carry ~1e-15 noise
-#: Value names that are timings (``train_seconds``, ``cpu_seconds``, ...): never compared.
+#: Value names that are timings (``train_seconds``, ``cpu_seconds``, ...): never compared,
+#: nor anything inside them (``train_seconds_by_protocol.adapted``).
 _TIMING_SUFFIXES = ("seconds", "seconds_sum", "elapsed", "elapsed_s")
+
+
+def _is_timing(name: str) -> bool:
+    return name.endswith(_TIMING_SUFFIXES) or "_seconds_" in name
 
 
 @dataclass(frozen=True)
@@ -157,8 +162,8 @@ def _moved(a: float, b: float, tol: float | None) -> bool:
 
 
 def _flatten(x: Any, prefix: str, out: dict[str, Any]) -> None:
-    if prefix.rsplit(".", 1)[-1].endswith(_TIMING_SUFFIXES):
-        return  # a timing: not compared
+    if _is_timing(prefix.rsplit(".", 1)[-1]):
+        return  # a timing, or a mapping of timings: not compared
     if isinstance(x, dict):
         for k, v in x.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)

@@ -56,6 +56,18 @@ def test_timings_and_per_run_records_are_not_compared():
     assert [c.what.split()[0] for c in compare_result(moved, then)] == ["mean_acc"]
 
 
+def test_a_mapping_of_timings_is_not_compared():
+    # the mnist check records seconds per protocol: {"adapted": 256.5, "authors'": ...}
+    then = _result(_case(settings={"train_seconds_by_protocol": {"adapted": 256.5},
+                                   "lr": 0.1}))
+    now = _result(_case(settings={"train_seconds_by_protocol": {"adapted": 235.6},
+                                  "lr": 0.1}))
+    assert compare_result(now, then) == []
+    moved = _result(_case(settings={"train_seconds_by_protocol": {"adapted": 256.5},
+                                    "lr": 0.2}))
+    assert [c.what.split()[0] for c in compare_result(moved, then)] == ["settings.lr"]
+
+
 def test_expected_rate_compares_to_rounding():
     then = _result(_case(rate=-0.3, ci=[-0.4, -0.2]))
     now = json.loads(json.dumps(then))
