@@ -336,7 +336,7 @@ def _stable_pair32(p, k0, k1, nonce, tag, skewed, alpha, b, e, ia, log_s):
     return _sym_one32(x0, x1, alpha, b, e, ia, log_s), _sym_one32(x2, x3, alpha, b, e, ia, log_s)
 
 
-@njit(inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _stable_block(out, r, c_lo, c_hi, base, k0, k1, nonce, tag, skewed, alpha, b, e, ia, log_s):
     """out[r, c_lo:c_hi] from counters base + ...; ``skewed`` (loop-invariant) picks the law.
 
@@ -437,7 +437,7 @@ def _normal_pair(p, k0, k1, nonce, tag, f32):
     return _box_muller(_log64(_u52(x0, x1)), x2 >> _S30, f, False)
 
 
-@njit(inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _normal_block(out, r, c_lo, c_hi, base, k0, k1, nonce, tag):
     """Standard normals into out[r, c_lo:c_hi]: a call's pair goes to the two halves of the block."""
     f32 = _is_f32(out)

@@ -285,6 +285,8 @@ def test_fill_noise_rejects_bad_buffers_and_keys():
         fill_noise(np.empty((1, 3, 4)), 1.5, "iid", 1.0, key, step=-1)
 
 
+# slow: compiles the sampler anew into a user function, once per dtype (about a minute on 2 cores)
+@pytest.mark.slow
 def test_kernel_callable_from_compiled_code_gives_the_fill_noise_values():
     # what a compiled time loop does: the iid noise of steps 4..6 from inside an njit function
     from poc.noise import stable_rows
