@@ -396,6 +396,8 @@ def _sin_minus_x(x, u, out):
     out[0] = math.sin(x[0]) - x[0]
 
 
+# slow: a fine reference over many steps and replicates (about 25 s on 2 cores)
+@pytest.mark.slow
 def test_default_reference_does_not_bias_a_first_order_problem():
     """dx = (sin x - x) dt + dL, alpha = 1.8: smooth Lipschitz drift, additive stable noise,
     strong order 1. The default (64x finer) reference gives an interval containing 1; the

@@ -143,6 +143,8 @@ def test_type2_and_type3_reuse_the_toolkit_noise_kinds():
     np.testing.assert_allclose(W, want / math.sqrt(2.0), rtol=1e-12)
 
 
+# slow: trains the float32 network twice per thread count (about 30 s on 2 cores)
+@pytest.mark.slow
 def test_bit_identical_on_one_and_two_threads():
     X, y = _data(m=200, d=40, c=5)
     out = []
