@@ -136,9 +136,34 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     if (not getattr(_state, "split", False) or m < 2 * _BLOCKS
             or float(m) * a.shape[1] * out.shape[1] < _SPLIT_MIN_WORK):
         return np.dot(a, b, out=out)
+    _run_blocks(lambda lo, hi: np.dot(a[lo:hi], b, out[lo:hi]), m)
+    return out
+
+
+def _run_blocks(task, m: int) -> None:
+    """``task(lo, hi)`` for the :data:`_BLOCKS` fixed blocks of ``range(m)``, on the pool."""
     edges = [m * i // _BLOCKS for i in range(_BLOCKS + 1)]
-    futures = [_executor().submit(np.dot, a[lo:hi], b, out[lo:hi])
-               for lo, hi in itertools.pairwise(edges)]
+    futures = [_executor().submit(task, lo, hi) for lo, hi in itertools.pairwise(edges)]
     for f in futures:
         f.result()
+
+
+def dot_tn(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = a.T @ b`` for a (m, n) and b (m, d): the gradient product of a network.
+
+    Inside :func:`split_blas`, large products are computed as ``b.T @ a[:, lo:hi]``
+    (d x block) per fixed block of columns, then transposed into ``out[lo:hi]``:
+    with few columns d, OpenBLAS runs this orientation about 1.3x faster than
+    ``a.T @ b`` (benchmarks/bench_sgd_step.py). Outside it, ``np.dot(a.T, b, out=out)``.
+    """
+    n = out.shape[0]
+    if (not getattr(_state, "split", False) or n < 2 * _BLOCKS
+            or float(n) * a.shape[0] * out.shape[1] < _SPLIT_MIN_WORK):
+        return np.dot(a.T, b, out=out)
+    bt = b.T
+
+    def block(lo: int, hi: int) -> None:
+        out[lo:hi] = np.dot(bt, a[:, lo:hi]).T
+
+    _run_blocks(block, n)
     return out

@@ -48,20 +48,25 @@ def test_split_products_do_not_depend_on_the_pool_size(monkeypatch):
     X, T = rng.standard_normal((500, 64)), rng.standard_normal((2000, 64))
 
     def products():
-        H, G = np.empty((500, 2000)), np.empty((2000, 64))
+        H, G, S = np.empty((500, 2000)), np.empty((2000, 64)), np.empty((2000, 64))
         with t.split_blas():
             t.dot(X, T.T, H)  # shapes of the two products of a network step
-            t.dot(H.T, X, G)
-        return H, G
+            t.dot_tn(H, X, G)
+            t.dot_tn(H, H[:, :64], S)  # a Gram block: its first 64 rows are symmetric
+        return H, G, S
 
     results = []
     for workers in (1, 3):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             monkeypatch.setattr(t, "_pool", pool)
             results.append(products())
-    (H1, G1), (H3, G3) = results
-    assert np.array_equal(H1, H3) and np.array_equal(G1, G3)
+    (H1, G1, S1), (H3, G3, S3) = results
+    assert np.array_equal(H1, H3) and np.array_equal(G1, G3) and np.array_equal(S1, S3)
+    # independent: NumPy's product of the whole matrices (another order of summation)
+    np.testing.assert_allclose(H1, X @ T.T, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(G1, H1.T @ X, rtol=1e-12, atol=1e-12)
+    # identity: H^T H[:, :64] is symmetric in its first 64 rows (500 terms of size ~1: atol 1e-10)
+    np.testing.assert_allclose(S1[:64], S1[:64].T, rtol=0, atol=1e-10)
 
 
 def test_overlapping_serial_blas_blocks_restore_the_original_limit():

@@ -16,6 +16,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from .._threads import dot as _dot
+from .._threads import dot_tn as _dot_tn
 from .._validation import check_array, check_choice, check_int
 from .families import FeatureDrift
 
@@ -401,9 +402,9 @@ class MeanFieldNetwork(FeatureDrift):
             _dot(Xb[start:stop], x.T, Hc)
             _mfn_rows(Hc, Yb[start:stop], ws["wt"], self._kind, coef, f[start:stop], given)
             if start == 0:
-                _dot(Hc.T, Xb[start:stop], out)
+                _dot_tn(Hc, Xb[start:stop], out)
             else:
-                _dot(Hc.T, Xb[start:stop], ws["G"])
+                _dot_tn(Hc, Xb[start:stop], ws["G"])
                 out += ws["G"]
         if u_out is not None:
             u_out[:] = f.ravel()
