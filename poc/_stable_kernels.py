@@ -137,7 +137,7 @@ def _horner(c, z):
 
 @njit(inline="always")
 def _sinpi(y, c):
-    """sin(pi y) for y in [0, 1/2] from the odd Taylor coefficients c (_SIN_TAYLOR or its tail)."""
+    """sin(pi y) for y in [0, 1/2] from odd coefficients c in z = (pi y)^2 (_SIN_TAYLOR, ...)."""
     x = _PI * y
     z = x * x
     return x + x * (z * _horner(c, z))
@@ -263,6 +263,21 @@ def _log32(x):
     hfsq = 0.5 * f * f
     r = z * _estrin4(_LOG_MINIMAX32, z)
     return _fma(dk, _LN2_HI, (_fma(s, hfsq + r, dk * _LN2_LO) - hfsq) + f)
+
+
+@njit(inline="always")
+def _log32_nofma(x):
+    """:func:`_log32` without fused multiply-adds (the same polynomial; its error bound too).
+
+    For Box-Muller's shorter loop, which LLVM unrolls by two vectors only when it holds no
+    fma intrinsic: 1.86 ms per 10^6 float32 normals against 2.1 with it (one thread).
+    """
+    dk, f = _log_reduce(x)
+    s = f / (2.0 + f)
+    z = s * s
+    hfsq = 0.5 * f * f
+    r = z * _horner(_LOG_MINIMAX32, z)
+    return s * (hfsq + r) + dk * _LN2_LO - hfsq + f + dk * _LN2_HI
 
 
 @njit(inline="always")
@@ -474,9 +489,9 @@ def _box_muller(log_u, q, f, f32):
     sin and cos of (pi/2) f are sin(pi f/2) and sin(pi (1-f)/2), both arguments
     exact, then rotated by the quadrant with selects.
     """
-    if f32:
-        s0 = _sinpi32(0.5 * f)
-        c0 = _sinpi32(0.5 * (1.0 - f))
+    if f32:  # the float32 polynomial without fma (see _log32_nofma)
+        s0 = _sinpi(0.5 * f, _SIN_MINIMAX32)
+        c0 = _sinpi(0.5 * (1.0 - f), _SIN_MINIMAX32)
     else:
         s0 = _sinpi64(0.5 * f)
         c0 = _sinpi64(0.5 * (1.0 - f))
@@ -493,7 +508,7 @@ def _box_muller(log_u, q, f, f32):
 def _normal_pair(p, k0, k1, nonce, tag, f32):
     x0, x1, x2, x3 = _philox(p & _MASK32, p >> _S32, nonce, tag, k0, k1)
     if f32:  # u from 32 bits, the quadrant from 2, the angle within it from 30
-        return _box_muller(_log32(_u32(x0)), x1 >> _S30, (float(x1 & _MASK30) + 0.5) * _TWO_M30, True)
+        return _box_muller(_log32_nofma(_u32(x0)), x1 >> _S30, (float(x1 & _MASK30) + 0.5) * _TWO_M30, True)
     # u from 52 bits, the quadrant from 2, the angle within it from 51
     f = (float(((x2 & _MASK30) << _S21) | (x3 >> _S11)) + 0.5) * _TWO_M51
     return _box_muller(_log64(_u52(x0, x1)), x2 >> _S30, f, False)
