@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
+from ._stable_kernels import _fma
 from .drifts._kernels import PBLOCK as _PBLOCK
 from .drifts._kernels import feature_block_sum
 from .drifts.network import activate_row
@@ -127,6 +128,31 @@ def _wsum(a, w, p, use_w):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _axpy4(out, init, c0, c1, c2, c3, v0, v1, v2, v3, p):
+    """out[:p] (= 0 if init) + c0 v0 + c1 v1 + c2 v2 + c3 v3, one chain of fused multiply-adds.
+
+    Four terms per pass: one load and store of out per four products.
+    """
+    if init:
+        for q in range(p):
+            out[q] = _fma(c3, v3[q], _fma(c2, v2[q], _fma(c1, v1[q], c0 * v0[q])))
+    else:
+        for q in range(p):
+            out[q] = _fma(c3, v3[q], _fma(c2, v2[q], _fma(c1, v1[q], _fma(c0, v0[q], out[q]))))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _axpy1(out, init, c0, v0, p):
+    """out[:p] (= 0 if init) + c0 v0."""
+    if init:
+        for q in range(p):
+            out[q] = c0 * v0[q]
+    else:
+        for q in range(p):
+            out[q] = _fma(c0, v0[q], out[q])
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _mfn_a_blk(blk, x, Xb, wt, kind, XT, H, Phi, fpart):
     n, d = x.shape
     b = Xb.shape[0]
@@ -140,15 +166,15 @@ def _mfn_a_blk(blk, x, Xb, wt, kind, XT, H, Phi, fpart):
     Pb = Phi[blk]
     fp = fpart[blk]
     nc = wt.shape[0]
+    d4 = d - d % 4
     for k in range(b):
         h = Hb[k, :p]
-        for q in range(p):
-            h[q] = 0.0
-        for j in range(d):
-            xkj = Xb[k, j]
-            xr = xT[j]
-            for q in range(p):
-                h[q] += xkj * xr[q]
+        xk = Xb[k]
+        for j in range(0, d4, 4):
+            _axpy4(h, j == 0, xk[j], xk[j + 1], xk[j + 2], xk[j + 3],
+                   xT[j], xT[j + 1], xT[j + 2], xT[j + 3], p)
+        for j in range(d4, d):
+            _axpy1(h, j == 0, xk[j], xT[j], p)
         phi = Pb[k, :p]
         activate_row(h, phi, kind)  # phi = phi(h), h = phi'(h)
         if nc == 0:
@@ -167,9 +193,6 @@ def _mfn_c_blk(blk, x, Xb, wt, H, Phi, R, GT, incr_k, noisy, step, sigma, bad):
     Hb = H[blk]
     nc = wt.shape[0]
     g = GT[blk]
-    for j in range(d):
-        for q in range(p):
-            g[j, q] = 0.0
     for k in range(b):
         h = Hb[k, :p]  # phi'(h) on entry
         if nc == 0:
@@ -187,11 +210,14 @@ def _mfn_c_blk(blk, x, Xb, wt, H, Phi, R, GT, incr_k, noisy, step, sigma, bad):
                     t[q] += w[q] * rc
             for q in range(p):
                 h[q] *= t[q]
-        for j in range(d):
-            xkj = Xb[k, j]
-            gj = g[j]
-            for q in range(p):
-                gj[q] += xkj * h[q]
+    b4 = b - b % 4
+    for j in range(d):
+        gj = g[j, :p]
+        for k in range(0, b4, 4):
+            _axpy4(gj, k == 0, Xb[k, j], Xb[k + 1, j], Xb[k + 2, j], Xb[k + 3, j],
+                   Hb[k, :p], Hb[k + 1, :p], Hb[k + 2, :p], Hb[k + 3, :p], p)
+        for k in range(b4, b):
+            _axpy1(gj, k == 0, Xb[k, j], Hb[k, :p], p)
     chk = 0.0
     for q in range(p):
         i = i0 + q

@@ -193,7 +193,8 @@ def test_network_chunked_products_agree(monkeypatch):
 
 
 def test_activation_kernels_within_a_few_ulp():
-    h = np.concatenate([np.logspace(-300, 2.9, 20000), [0.0, 19.0, 19.1, 20.0, 40.0, 700.0, 1e300]])
+    h = np.concatenate([np.logspace(-300, 2.9, 20000), [0.0, 19.0, 19.1, 20.0, 40.0, 700.0, 1e300],
+                        np.linspace(0.0, 30.0, 100001)])
     h = np.concatenate([h, -h])
     z = np.exp(-2 * np.abs(h))
     for kind, ref, dref in [
