@@ -27,6 +27,7 @@ load), microseconds per step, ``--repeats 3`` (D: ``--repeats 2 --long``):
     run                     n = 64        256          1024         4096
     C poc / NumPy          16.2 / 69    59.2 / 167    212 / 482   1103 / 2091    4.3x 2.8x 2.3x 1.9x
     E poc / NumPy          12.4 / 75    55.8 / 193    190 / 554   1359 / 2513    6.0x 3.5x 2.9x 1.9x
+    E' poc / NumPy          8.4 / 59    34.9 / 146    139 / 501    964 / 1936    7.0x 4.2x 3.6x 2.0x
     D poc / NumPy          21.9 / 196   97.0 / 612    325 / 1464  2007 / 6535    8.9x 6.3x 4.5x 3.3x
     D' poc / NumPy         22.7 / 244   91.1 / 485    362 / 1720  1916 / 7484   10.8x 5.3x 4.8x 3.9x
     D poc / floor                2.0x         2.2x         1.9x         2.9x
@@ -34,6 +35,8 @@ load), microseconds per step, ``--repeats 3`` (D: ``--repeats 2 --long``):
 C: AVX-512 machine, load 0.5, before the noise was drawn ahead (floor 4.5 / 18 / 73 / 290 us).
 E: AVX-512 machine, load 0.8-0.9, noise drawn ahead (floor 4.5 / 18 / 73 / 290 us); a second
 run (--repeats 5 --long) gave 7.0x 3.7x 2.7x 1.6x, and the long run 31.2 s (168 us/step).
+E': the same machine with fused multiply-adds in the loop, load 0.7-1.2 (floor 4.3 / 17 / 69 /
+277 us); long run 21.5 s (116 us/step).
 D, D': a 2-core AVX2 machine (no AVX-512), load 0.6-1.6, with the next block's noise drawn
 on the second thread while the loop runs (n < ~1900, where the loop is serial). The
 NumPy loop is much slower there; the floor is 11 / 44 / 175 / 701 us. Long run (D'):
