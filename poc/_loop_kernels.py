@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from ._stable_kernels import _fma
+from ._intrinsics import fma
 from .drifts._kernels import PBLOCK as _PBLOCK
 from .drifts._kernels import feature_block_sum
 from .drifts.network import activate_row
@@ -135,10 +135,10 @@ def _axpy4(out, init, c0, c1, c2, c3, v0, v1, v2, v3, p):
     """
     if init:
         for q in range(p):
-            out[q] = _fma(c3, v3[q], _fma(c2, v2[q], _fma(c1, v1[q], c0 * v0[q])))
+            out[q] = fma(c3, v3[q], fma(c2, v2[q], fma(c1, v1[q], c0 * v0[q])))
     else:
         for q in range(p):
-            out[q] = _fma(c3, v3[q], _fma(c2, v2[q], _fma(c1, v1[q], _fma(c0, v0[q], out[q]))))
+            out[q] = fma(c3, v3[q], fma(c2, v2[q], fma(c1, v1[q], fma(c0, v0[q], out[q]))))
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -149,7 +149,7 @@ def _axpy1(out, init, c0, v0, p):
             out[q] = c0 * v0[q]
     else:
         for q in range(p):
-            out[q] = _fma(c0, v0[q], out[q])
+            out[q] = fma(c0, v0[q], out[q])
 
 
 @njit(cache=True, inline="always", error_model="numpy")

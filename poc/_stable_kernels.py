@@ -36,43 +36,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-# ---------------------------------------------------------------------------
-# bit casts (LLVM bitcast: free, and vectorisable, unlike frexp / ldexp calls)
-
-
-def _bitcast(src, dst):
-    """An intrinsic reinterpreting the bits of a ``src`` scalar as a ``dst`` scalar."""
-
-    @intrinsic
-    def cast(typingctx, x):
-        if x != src:
-            return None
-
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], context.get_value_type(dst))
-
-        return dst(src), codegen
-
-    return cast
-
-
-_as_bits = _bitcast(types.float64, types.int64)
-_from_bits = _bitcast(types.int64, types.float64)
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a b + c rounded once (LLVM's fma: one instruction on every CPU with FMA, a slower
-    library call on the few without; the same bits on both, unlike a contraction left to the
-    compiler: an SSE2-only build gave the same float32 and float64 streams)."""
-    if not (a == b == c == types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-
-    return types.float64(a, b, c), codegen
-
+from ._intrinsics import as_bits, fma, from_bits
 
 # ---------------------------------------------------------------------------
 # Philox4x32-10
@@ -152,10 +116,10 @@ def _sinpi64(y):
 @njit(inline="always")
 def _log_reduce(x):
     """(k, f) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); x > 0 normal."""
-    ix = _as_bits(x)
+    ix = as_bits(x)
     tmp = ix - _SQRT_HALF_BITS
     k = tmp >> 52
-    return float(k), _from_bits(ix - (tmp & _EXP_MASK)) - 1.0
+    return float(k), from_bits(ix - (tmp & _EXP_MASK)) - 1.0
 
 
 @njit(inline="always")
@@ -176,7 +140,7 @@ def _times_pow2(p, k):
     """p 2^k for integer k in [-1076, 1024], p in [0.7, 1.5]: two normal powers of two, applied
     one after the other, so that 2^1024 is never formed and subnormal results round once."""
     k1 = k >> 1
-    return (p * _from_bits((k1 + _BIAS) << 52)) * _from_bits((k - k1 + _BIAS) << 52)
+    return (p * from_bits((k1 + _BIAS) << 52)) * from_bits((k - k1 + _BIAS) << 52)
 
 
 @njit(inline="always")
@@ -212,21 +176,21 @@ def _exp64(x):
 @njit(inline="always")
 def _estrin4(c, z):
     """c[0] z^3 + ... + c[3]."""
-    return _fma(_fma(c[0], z, c[1]), z * z, _fma(c[2], z, c[3]))
+    return fma(fma(c[0], z, c[1]), z * z, fma(c[2], z, c[3]))
 
 
 @njit(inline="always")
 def _estrin5(c, z):
     """c[0] z^4 + ... + c[4]."""
     z2 = z * z
-    return _fma(_fma(c[0], z2, _fma(c[1], z, c[2])), z2, _fma(c[3], z, c[4]))
+    return fma(fma(c[0], z2, fma(c[1], z, c[2])), z2, fma(c[3], z, c[4]))
 
 
 @njit(inline="always")
 def _estrin6(c, z):
     """c[0] z^5 + ... + c[5]."""
     z2 = z * z
-    return _fma(_fma(c[0], z, c[1]), z2 * z2, _fma(_fma(c[2], z, c[3]), z2, _fma(c[4], z, c[5])))
+    return fma(fma(c[0], z, c[1]), z2 * z2, fma(fma(c[2], z, c[3]), z2, fma(c[4], z, c[5])))
 
 
 # Minimax coefficients, highest degree first, of the float32 path's polynomials: each
@@ -251,7 +215,7 @@ def _sinpi32(y):
     """sin(pi y) for y in [0, 1/2]: odd minimax polynomial of degree 11 (error < 2.4e-11)."""
     x = _PI * y
     z = x * x
-    return _fma(x, z * _estrin5(_SIN_MINIMAX32, z), x)
+    return fma(x, z * _estrin5(_SIN_MINIMAX32, z), x)
 
 
 @njit(inline="always")
@@ -262,7 +226,7 @@ def _log32(x):
     z = s * s
     hfsq = 0.5 * f * f
     r = z * _estrin4(_LOG_MINIMAX32, z)
-    return _fma(dk, _LN2_HI, (_fma(s, hfsq + r, dk * _LN2_LO) - hfsq) + f)
+    return fma(dk, _LN2_HI, (fma(s, hfsq + r, dk * _LN2_LO) - hfsq) + f)
 
 
 @njit(inline="always")
@@ -285,8 +249,8 @@ def _exp32(x):
     """exp(x) for x in [-746, 709.78]: minimax degree 7 on |r| <= ln(2)/2 (error < 5.2e-11)."""
     k = math.floor(x * _INV_LN2 + 0.5)
     kf = float(k)
-    r = _fma(-kf, _LN2_LO, _fma(-kf, _LN2_HI, x))
-    p = 1.0 + _fma(r, r * _estrin6(_EXP_MINIMAX32, r), r)
+    r = fma(-kf, _LN2_LO, fma(-kf, _LN2_HI, x))
+    p = 1.0 + fma(r, r * _estrin6(_EXP_MINIMAX32, r), r)
     return _times_pow2(p, k)
 
 
@@ -345,7 +309,7 @@ def _cms64(m, u_w, sa_arg, c2_arg, e, ia, log_s, lmax):
 def _cms32(m, u_w, sa_arg, c2_arg, e, ia, log_s, lmax):
     """:func:`_cms64` with the float32-accuracy polynomials."""
     w = -_log32(u_w)
-    lx = _fma(e, _log32(_sinpi32(c2_arg) / w), _fma(-ia, _log32(_sinpi32(m)), log_s))
+    lx = fma(e, _log32(_sinpi32(c2_arg) / w), fma(-ia, _log32(_sinpi32(m)), log_s))
     return _sinpi32(sa_arg) * _exp32(min(max(lx, _LOG_MIN), lmax))
 
 

@@ -136,11 +136,15 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     :func:`split_blas` this is ``np.dot(a, b, out=out)``.
     """
     m = out.shape[0]
-    if (not getattr(_state, "split", False) or m < 2 * _BLOCKS
-            or float(m) * a.shape[1] * out.shape[1] < _SPLIT_MIN_WORK):
+    if not _splits(m, float(m) * a.shape[1] * out.shape[1]):
         return np.dot(a, b, out=out)
     _run_blocks(lambda lo, hi: np.dot(a[lo:hi], b, out[lo:hi]), m)
     return out
+
+
+def _splits(rows: int, work: float) -> bool:
+    """Whether a product of ``rows`` output rows and ``work`` multiply-adds is split."""
+    return getattr(_state, "split", False) and rows >= 2 * _BLOCKS and work >= _SPLIT_MIN_WORK
 
 
 def _run_blocks(task, m: int) -> None:
@@ -160,8 +164,7 @@ def dot_tn(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     ``a.T @ b`` (benchmarks/bench_sgd_step.py). Outside it, ``np.dot(a.T, b, out=out)``.
     """
     n = out.shape[0]
-    if (not getattr(_state, "split", False) or n < 2 * _BLOCKS
-            or float(n) * a.shape[0] * out.shape[1] < _SPLIT_MIN_WORK):
+    if not _splits(n, float(n) * a.shape[0] * out.shape[1]):
         return np.dot(a.T, b, out=out)
     bt = b.T
 

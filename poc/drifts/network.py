@@ -11,11 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
-from .._stable_kernels import _fma
+from .._intrinsics import as_bits, fma, from_bits
 from .._threads import dot as _dot
 from .._threads import dot_tn as _dot_tn
 from .._validation import check_array, check_choice, check_int
@@ -38,24 +36,6 @@ MAX_H = 1 << 22
 # libm, within 4 ulp; the derivatives are relatively accurate even where tiny).
 
 
-@intrinsic
-def _f64_bits(typingctx, x):
-    if isinstance(x, types.Float):
-        def codegen(context, builder, sig, args):
-            return builder.bitcast(args[0], ir.IntType(64))
-        return types.int64(types.float64), codegen
-    return None
-
-
-@intrinsic
-def _bits_f64(typingctx, i):
-    if isinstance(i, types.Integer):
-        def codegen(context, builder, sig, args):
-            return builder.bitcast(args[0], ir.DoubleType())
-        return types.float64(types.int64), codegen
-    return None
-
-
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split for Cody-Waite reduction (fdlibm)
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
@@ -73,14 +53,14 @@ def _exp_pade(x):
     chains: tanh and its derivative 1.2 -> 1.0 ns each on AVX-512, within 3 ulp of libm's
     tanh instead of 5 on a dense grid of [-30, 30].
     """
-    z = _fma(x, _INV_LN2, _SHIFTER)
+    z = fma(x, _INV_LN2, _SHIFTER)
     kf = z - _SHIFTER
-    k = _f64_bits(z) - _f64_bits(_SHIFTER)
-    r = _fma(kf, -_LN2_LO, _fma(kf, -_LN2_HI, x))
+    k = as_bits(z) - as_bits(_SHIFTER)
+    r = fma(kf, -_LN2_LO, fma(kf, -_LN2_HI, x))
     r2 = r * r
-    E = _fma(r2, _fma(r2, _fma(r2, 1.0 / 665280.0, 1.0 / 792.0), 5.0 / 44.0), 1.0)
-    O = r * _fma(r2, _fma(r2, 1.0 / 15840.0, 1.0 / 66.0), 0.5)
-    return _bits_f64((k + 1023) << 52), E, O
+    E = fma(r2, fma(r2, fma(r2, 1.0 / 665280.0, 1.0 / 792.0), 5.0 / 44.0), 1.0)
+    O = r * fma(r2, fma(r2, 1.0 / 15840.0, 1.0 / 66.0), 0.5)
+    return from_bits((k + 1023) << 52), E, O
 
 
 @njit(cache=True, inline="always")
@@ -98,8 +78,8 @@ def _tanh_d(h):
     s, E, O = _exp_pade(x)
     a = 1.0 - s
     c = 1.0 + s
-    num = _fma(a, E, -(c * O))
-    den = _fma(c, E, -(a * O))
+    num = fma(a, E, -(c * O))
+    den = fma(c, E, -(a * O))
     inv = 1.0 / den
     return math.copysign(num * inv, h), 4.0 * s * (E + O) * (E - O) * inv * inv
 
